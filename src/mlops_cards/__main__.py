@@ -1,0 +1,3 @@
+from mlops_cards.cli import main
+
+main()

@@ -1,0 +1,122 @@
+"""The data model shared by every step: what a lesson says, and what a deck teaches.
+
+Frozen dataclasses only; plain dicts live at the YAML/JSON boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Level = Literal["error", "warning"]
+ItemKind = Literal["objective", "question", "term"]
+CardKind = Literal["question", "objective", "term", "extra"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in an author's file, reported as `path:line:col: level: message (hint)`."""
+
+    path: str
+    line: int
+    level: Level
+    message: str
+    hint: str | None = None
+    col: int = 1
+
+    def format(self) -> str:
+        text = f"{self.path}:{self.line}:{self.col}: {self.level}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.col, self.message)
+
+
+@dataclass(frozen=True)
+class Objective:
+    key: str  # "1", "2", ... in lesson order
+    text: str  # Markdown, checkbox and noise removed
+    line: int
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str  # the label, or "q<n>" when unlabelled; a repeated label gets "-2", "-3", ...
+    label: str | None  # as written: "Q1", "2a", "3.1a"
+    text: str  # Markdown, marker/label/<br>/kramdown attributes removed; may end in a code block
+    line: int
+
+
+@dataclass(frozen=True)
+class Term:
+    key: str  # the term as plain text, or "bell-<n>" when the bell names none
+    term: str | None  # plain text, None for tips and notes
+    definition: str  # Markdown: the part that defines the term (the whole paragraph if no split)
+    line: int
+    bell: int  # 1-based position among the lesson's bells, for `bell: N` in author YAML
+    sentence: str = ""  # the whole bell paragraph as Markdown, for cloze cards
+
+
+@dataclass(frozen=True)
+class Task:
+    text: str  # Markdown of the task item (first paragraph)
+    line: int
+    section: str | None  # text of the nearest heading above, None before any heading
+    depth: int = 0  # nesting level, 0 = top-level list
+    checked: bool = False
+
+
+@dataclass(frozen=True)
+class Lesson:
+    path: str  # as given by the user
+    id: str
+    title: str | None
+    sort: int | None
+    objectives: tuple[Objective, ...] = ()
+    questions: tuple[Question, ...] = ()
+    terms: tuple[Term, ...] = ()
+    tasks: tuple[Task, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+@dataclass(frozen=True)
+class Card:
+    """One note of a deck: what the learner sees, with the identity that keeps it stable.
+
+    `front`/`back` are Markdown; rendering to HTML happens later. Identity is
+    (lesson_id, kind, key) and nothing else, so text edits update the note in place.
+    """
+
+    lesson_id: str
+    kind: CardKind
+    key: str
+    front: str
+    back: str
+    label: str | None = None  # "Q1" for questions, the term name for terms, None otherwise
+    context: str = ""  # term: its sentence (for cloze); question: nothing yet
+    tags: tuple[str, ...] = ()  # author tags, without the generated lesson::/kind:: ones
+    line: int = 0  # source line, for error messages only: never written to a note
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    kind: ItemKind
+    key: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class LessonContent:
+    """A lesson merged with its author YAML: the cards it yields and what is still missing."""
+
+    lesson: Lesson
+    sidecar: str | None  # path of the YAML file, None when there is none
+    cards: tuple[Card, ...]
+    unanswered: tuple[Unanswered, ...] = ()
+    skipped: tuple[tuple[ItemKind, str], ...] = ()  # (kind, key) marked `skip: true`
+    tags: tuple[str, ...] = ()  # lesson-wide author tags
+    diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
+
+    def has_card(self, kind: CardKind, key: str) -> bool:
+        return any(c.kind == kind and c.key == key for c in self.cards)

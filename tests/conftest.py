@@ -1,0 +1,41 @@
+"""Shared fixtures: where the real course corpus lies, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("MLOPS_CARDS_CORPUS", ROOT.parent / "shared" / "corpus"))
+SEED = CORPUS / "seed" / "000_30ce5da4deb3b667.txt"
+HISTORY = CORPUS / "history" / "1. Introduction to MLOps.2023-05-05.md"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"course corpus not found at {CORPUS}")
+    return CORPUS
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m mlops_cards` in a subprocess: exit code, stdout, stderr as a user sees them."""
+    full_env = {**os.environ, **(env or {})}
+    src = str(ROOT / "src")
+    full_env["PYTHONPATH"] = src + os.pathsep + full_env.get("PYTHONPATH", "")
+    return subprocess.run(
+        [sys.executable, "-m", "mlops_cards", *args],
+        cwd=cwd,
+        env=full_env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
