@@ -26,7 +26,7 @@ def corpus() -> Path:
 def run_cli(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m mlops_cards` in a subprocess: exit code, stdout, stderr as a user sees them."""
+    """Run `python -m mlops_cards` in a subprocess: exit code and output as a user sees them."""
     full_env = {**os.environ, **(env or {})}
     src = str(ROOT / "src")
     full_env["PYTHONPATH"] = src + os.pathsep + full_env.get("PYTHONPATH", "")
