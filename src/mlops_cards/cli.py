@@ -6,7 +6,9 @@ Exit codes: 0 ok, 1 problems found, 2 usage error.
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -39,6 +41,31 @@ def fail(message: str, code: int = 1) -> None:
 
 
 # --- verify / preview --------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("deck", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The previous release of the same deck: report what a learner upgrading sees.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def verify(deck: Path, previous: Path | None, as_json: bool) -> None:
+    """Import DECK into a scratch collection with the real Anki engine and report problems.
+
+    Exit 1 on empty cards, missing media, conflicting notes or copied note types.
+    Needs the optional Anki engine: pip install 'mlops-cards[anki]'.
+    """
+    from mlops_cards.verify import format_verification, verify_deck
+
+    result = verify_deck(deck, previous)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+    else:
+        click.echo(format_verification(deck, result))
+    if not result.ok:
+        sys.exit(1)
 
 
 def main() -> None:

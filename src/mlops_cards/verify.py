@@ -1,0 +1,141 @@
+"""Check a built deck with the real Anki engine, as a learner's Anki would see it.
+
+A fresh scratch collection imports the deck to count notes, cards, empty cards and missing
+media. With a previous release, a second scratch collection imports the old deck first and the
+new one over it with Anki's default options, which is exactly what a learner upgrading does.
+Needs the optional `anki` package (`pip install 'mlops-cards[anki]'`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from mlops_cards.errors import CardsError
+
+INSTALL_HINT = "verifying a deck needs the Anki engine: pip install 'mlops-cards[anki]'"
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What importing the new deck over the previous one does to a learner's collection."""
+
+    new: int
+    updated: int
+    unchanged: int
+    conflicting: int
+    notetypes_copied: int
+
+
+@dataclass(frozen=True)
+class Verification:
+    notes: int
+    cards: int
+    empty_cards: int
+    missing_media: tuple[str, ...]
+    upgrade: Upgrade | None = None
+
+    @property
+    def ok(self) -> bool:
+        clean = self.empty_cards == 0 and not self.missing_media
+        if self.upgrade is None:
+            return clean
+        return clean and self.upgrade.conflicting == 0 and self.upgrade.notetypes_copied == 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["missing_media"] = list(self.missing_media)
+        return data
+
+
+def _open(collection_class: Any, folder: Path) -> Any:
+    folder.mkdir(parents=True)
+    return collection_class(str(folder / "collection.anki2"))
+
+
+def _collection_class() -> Any:
+    try:
+        from anki.collection import Collection
+    except ImportError as exc:
+        raise CardsError(INSTALL_HINT) from exc
+    return Collection
+
+
+def _import(col: Any, apkg: Path) -> Any:
+    """Import with the options Anki's import dialog starts with; returns Anki's import log."""
+    from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    request = ImportAnkiPackageRequest(
+        package_path=str(apkg.resolve()), options=ImportAnkiPackageOptions()
+    )
+    try:
+        return col.import_anki_package(request).log
+    except Exception as exc:  # the engine raises its own error types for unreadable packages
+        raise CardsError(f"{apkg}: Anki cannot import this file: {exc}") from exc
+
+
+def _check_file(apkg: Path) -> None:
+    if not apkg.is_file():
+        raise CardsError(f"{apkg}: no such deck file")
+
+
+def verify_deck(apkg: Path, previous: Path | None = None) -> Verification:
+    """Import `apkg` into scratch collections and report what a learner gets."""
+    collection_class = _collection_class()
+    _check_file(apkg)
+    if previous is not None:
+        _check_file(previous)
+    with tempfile.TemporaryDirectory(prefix="mlops-cards-verify-") as scratch:
+        col = _open(collection_class, Path(scratch) / "fresh")
+        try:
+            _import(col, apkg)
+            notes = col.note_count()
+            cards = col.card_count()
+            empty = sum(len(n.card_ords) for n in col.get_empty_cards().notes)
+            missing = tuple(sorted(col.media.check().missing))
+        finally:
+            col.close()
+        upgrade = (
+            None if previous is None else _upgrade(collection_class, Path(scratch), apkg, previous)
+        )
+    return Verification(notes, cards, empty, missing, upgrade)
+
+
+def _upgrade(collection_class: Any, scratch: Path, apkg: Path, previous: Path) -> Upgrade:
+    col = _open(collection_class, scratch / "upgrade")
+    try:
+        _import(col, previous)
+        before = {nt.id: nt.name for nt in col.models.all_names_and_ids()}
+        log = _import(col, apkg)
+        after = {nt.id: nt.name for nt in col.models.all_names_and_ids()}
+    finally:
+        col.close()
+    # A note type the learner already has, under a new id and a "+"-suffixed name, is a copy:
+    # Anki made it because the incoming one could not be merged, and its notes stop updating.
+    known = set(before.values())
+    copied = [name for i, name in after.items() if i not in before and name.rstrip("+") in known]
+    return Upgrade(
+        new=len(log.new),
+        updated=len(log.updated),
+        unchanged=len(log.duplicate),
+        conflicting=len(log.conflicting),
+        notetypes_copied=len(copied),
+    )
+
+
+def format_verification(apkg: Path, result: Verification) -> str:
+    lines = [
+        f"{apkg}: {result.notes} notes, {result.cards} cards",
+        f"  empty cards: {result.empty_cards}",
+        f"  missing media: {', '.join(result.missing_media) or 'none'}",
+    ]
+    if result.upgrade is not None:
+        u = result.upgrade
+        lines.append(
+            f"  upgrade: {u.new} new, {u.updated} updated, {u.unchanged} unchanged, "
+            f"{u.conflicting} conflicting, {u.notetypes_copied} note types copied"
+        )
+    lines.append("  OK" if result.ok else "  PROBLEMS: see above")
+    return "\n".join(lines)
