@@ -17,8 +17,13 @@ OUTPUT = Path(__file__).with_name("cli.md")
 
 
 def help_text(command: click.Command, name: str, parent: click.Context | None = None) -> str:
-    settings = {"help_option_names": ["-h", "--help"], "terminal_width": 100}
-    with click.Context(command, info_name=name, parent=parent, **settings) as ctx:
+    with click.Context(
+        command,
+        info_name=name,
+        parent=parent,
+        terminal_width=100,
+        help_option_names=["-h", "--help"],
+    ) as ctx:
         return command.get_help(ctx)
 
 
