@@ -50,7 +50,7 @@ def plain_text(markdown: str) -> str:
     text = re.sub(r"<[^>\n]+>", "", text)
     text = re.sub(r"`+", "", text)
     text = re.sub(r"(\*\*|__|\*|~~)", "", text)
-    text = _KRAMDOWN_ATTR.sub("", text)
+    text = re.sub(r"\s*\{[:#][^}\n]*\}", "", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -206,7 +206,7 @@ def _block_end(tokens: list[Token], open_index: int) -> int:
 
 
 _OBJECTIVES_HEADING = re.compile(
-    r"^(?:\d+[.)]?\s*)?(?:today'?s\s+)?learning\s+objectives\s*:?$", re.I
+    r"^(?:\d+[.)]?\s*)?(?:today['’]?s\s+)?learning\s+objectives\s*:?$", re.I
 )
 _OBJECTIVES_INTRO = re.compile(r"(?:able to|learn to|learning objectives)\s*:$", re.I)
 
@@ -222,7 +222,7 @@ def _objectives_range(tokens: list[Token]) -> tuple[int, int, bool] | None:
             text = plain_text(tokens[index + 1].content)
             if _OBJECTIVES_HEADING.match(text):
                 return index + 3, _section_end(tokens, index), False
-        if token.type == "paragraph_open" and token.level == 0:
+        if token.type == "paragraph_open":
             text = plain_text(tokens[index + 1].content)
             if _OBJECTIVES_INTRO.search(text):
                 after = index + 3
@@ -270,7 +270,7 @@ def _tasks(parsed: _Parsed, objective_lines: set[int]) -> tuple[Task, ...]:
         token = tokens[index]
         if token.type == "heading_open":
             section = plain_text(tokens[index + 1].content) or None
-        elif token.type in ("bullet_list_open", "ordered_list_open") and token.level == 0:
+        elif token.type in ("bullet_list_open", "ordered_list_open"):
             end = _block_end(tokens, index)
             for item in _list_items(tokens, index, end):
                 if item.checkbox is not None and item.line not in objective_lines:
@@ -422,7 +422,10 @@ _CODE_TERM = re.compile(r"(`+)(?P<term>[^`\n]{1,60}?)\1")
 _CALLED = re.compile(
     r"\b(?:called|known as|named)\s+(?P<term>\[[^\]]+\]|\*\*[^*]+\*\*|'[^']+'|\"[^\"]+\")"
 )
-_NOT_A_SUBJECT = {"this", "that", "it", "there", "these", "those", "they", "here", "which", "what"}
+_NOT_A_SUBJECT = {
+    *("this", "that", "it", "there", "these", "those", "they", "here", "which", "what", "you"),
+    *("we", "and", "but", "or", "so", "if", "when", "why", "how", "in", "on", "for", "to"),
+}
 
 
 @dataclass(frozen=True)
@@ -455,18 +458,26 @@ def _refers_to_term(sentence: str) -> _TermShape | None:
 
 
 def _colon_term(sentence: str) -> _TermShape | None:
+    """`Term: definition`, where the term is a short name rather than a clause."""
     match = _COLON_TERM.match(sentence)
-    if match is None or len(match.group("term").split()) > 5 or "](" in match.group("term"):
+    if match is None:
+        return None
+    words = match.group("term").split()
+    if len(words) > 4 or "](" in match.group("term") or {"is", "are"} & {w.lower() for w in words}:
         return None
     return _TermShape(plain_text(match.group("term")), sentence[match.end() :].strip())
 
 
 def _is_are_term(sentence: str) -> _TermShape | None:
+    """`Term is ...`, `a term is a ...`, `On the other hand, a term is ...`."""
     match = _IS_ARE.match(sentence)
     if match is None:
         return None
-    subject = match.group("subject").rsplit(",", 1)[-1].strip()
-    subject = re.sub(r"^(?:a|an|the)\s+", "", subject, flags=re.I)
+    subject = match.group("subject")
+    lead, comma, rest = subject.partition(",")
+    if comma and len(lead.split()) <= 4:  # a short lead-in such as "On the other hand,"
+        subject = rest
+    subject = re.sub(r"^\s*(?:a|an|the)\s+", "", subject, flags=re.I)
     words = plain_text(subject).split()
     if not words or len(words) > 4 or words[0].lower() in _NOT_A_SUBJECT:
         return None
