@@ -431,3 +431,16 @@ def test_find_lessons_reports_bad_paths_and_keeps_the_good(tmp_path: Path) -> No
         f"{empty_dir}: no lessons (*.md files) in this directory",
         f"{binary}: not a text file (it contains NUL bytes)",
     ]
+
+
+def test_question_ending_with_colon_continues_into_the_list_after_it() -> None:
+    text = ":pencil: __4b__ Install these packages:\n\n- [ ] `pandas`\n- [ ] `numpy`\n\nDone.\n"
+    lesson = extract_text(text, "x.md")
+    [question] = lesson.questions
+    assert question.text == "Install these packages:\n\n- [ ] `pandas`\n- [ ] `numpy`"
+    assert [t.text for t in lesson.tasks] == ["`pandas`", "`numpy`"]  # still checklist items
+
+
+def test_question_not_ending_with_colon_keeps_its_text() -> None:
+    text = ":pencil: Q1. Why test?\n\n- [ ] a reading\n"
+    assert extract_text(text, "x.md").questions[0].text == "Why test?"

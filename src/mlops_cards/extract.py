@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ class _Parsed:
     path: str
     tokens: list[Token]
     diagnostics: list[Diagnostic]
+    lines: list[str]  # the normalised source, for slicing blocks by their token map
 
     def warn(self, line: int, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(self.path, line, "warning", message, hint))
@@ -340,21 +342,25 @@ def _fence_markdown(token: Token) -> str:
     return f"{token.markup}{token.info}\n{token.content}{token.markup}"
 
 
-def _following_code(tokens: list[Token], close_index: int) -> str | None:
-    """The fenced/indented code block right after a paragraph, at the same nesting level."""
+def _following_block(parsed: _Parsed, close_index: int, ends_with_colon: bool) -> str | None:
+    """What a question continues into: the code block right after its paragraph, or the list
+    right after it when the question ends with a colon ("install the following packages:")."""
     nxt = close_index + 1
-    if (
-        nxt < len(tokens)
-        and tokens[nxt].type in ("fence", "code_block")
-        and tokens[nxt].level == tokens[close_index].level
-    ):
-        return _fence_markdown(tokens[nxt])
+    tokens = parsed.tokens
+    if nxt >= len(tokens) or tokens[nxt].level != tokens[close_index].level:
+        return None
+    token = tokens[nxt]
+    if token.type in ("fence", "code_block"):
+        return _fence_markdown(token)
+    if ends_with_colon and token.type.endswith("list_open") and token.map:
+        source = "\n".join(parsed.lines[token.map[0] : token.map[1]])
+        return clean_markdown(textwrap.dedent(source))
     return None
 
 
 def _questions(parsed: _Parsed) -> tuple[Question, ...]:
     tokens = parsed.tokens
-    raw: list[tuple[_RawQuestion, str | None]] = []
+    raw: list[tuple[_RawQuestion, str | None]] = []  # each question and what follows it
     for index, token in enumerate(tokens):
         if token.type != "inline" or _PENCIL not in token.content:
             continue
@@ -363,7 +369,8 @@ def _questions(parsed: _Parsed) -> tuple[Question, ...]:
         found = _questions_in_paragraph(token)
         if not found:
             continue
-        code = _following_code(tokens, index + 1)
+        ends_with_colon = clean_markdown(found[-1].parts[-1]).endswith(":")
+        code = _following_block(parsed, index + 1, ends_with_colon)
         for position, question in enumerate(found):
             raw.append((question, code if position == len(found) - 1 else None))
     return _key_questions(parsed, raw)
@@ -542,7 +549,7 @@ def _unique_term_key(parsed: _Parsed, key: str, line: int, seen: dict[str, int])
 def extract_text(text: str, path: str) -> Lesson:
     """Everything a lesson holds, from its Markdown text. `path` is used for ids and messages."""
     text = _normalise(text)
-    parsed = _Parsed(path, _PARSER.parse(text), [])
+    parsed = _Parsed(path, _PARSER.parse(text), [], text.split("\n"))
     front = _front_matter(parsed, text)
     objective_items = _objective_items(parsed.tokens)
     objectives = _objectives(objective_items)
