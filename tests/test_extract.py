@@ -411,6 +411,8 @@ def test_directory_lessons_sorted_by_sort_then_name(tmp_path: Path) -> None:
     (tmp_path / "sub" / "z.md").write_text("---\nsort: 0\n---\n# Z\n")
     (tmp_path / "no-sort.md").write_text("# N\n")
     (tmp_path / "notes.txt").write_text("# not a lesson: only *.md in directories\n")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "README.md").write_text("# hidden folders are skipped\n")
     lessons, errors = find_lessons([str(tmp_path)])
     assert errors == []
     assert [lesson.title for lesson in lessons] == ["Z", "A", "B", "N"]
