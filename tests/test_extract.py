@@ -498,3 +498,16 @@ def test_any_text_extracts_with_unique_keys_and_lines_in_range(pieces: list[str]
         assert len(keys) == len(set(keys))
     items = [*lesson.objectives, *lesson.questions, *lesson.terms, *lesson.tasks]
     assert all(1 <= item.line <= line_count for item in items)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "term"),
+    [
+        ("**Type hint**: an annotation of the expected type.", "Type hint"),
+        ("**Pro tip:** keep commits small.", None),
+        ("Hint: read the docs first.", None),
+        ("**Release note**: a summary of the changes in a version.", "Release note"),
+    ],
+)
+def test_tip_words_end_a_term_only_after_a_tip_qualifier(sentence: str, term: str | None) -> None:
+    assert find_term(sentence).term == term

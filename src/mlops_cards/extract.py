@@ -424,8 +424,11 @@ def _unique_key(parsed: _Parsed, key: str, line: int, first_seen: dict[str, int]
 # --- terms ----------------------------------------------------------------------------------
 
 _BELL = re.compile(r"^\(?:bell:\)?\s*")
+# A tip is labelled by a tip word, optionally after a qualifier from a short list: "Career Tip:",
+# "Pro tip:". Any other word before it makes a real term ("Type hint: ...").
 _TIP = re.compile(
-    r"^(?:\*\*|__)?(?:[\w-]+\s+){0,2}(?:note|tip|hint|warning|caution|important|reminder|remember)"
+    r"^(?:\*\*|__)?(?:(?:career|pro|quick|study|exam|friendly|side|useful|helpful|final)\s+)?"
+    r"(?:note|tip|hint|warning|caution|important|reminder|remember)"
     r"\s*(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*:|:)",
     re.I,
 )
