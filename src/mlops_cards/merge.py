@@ -161,17 +161,13 @@ class _Merger:
                 self.skipped.append((kind, key))
             elif entry.answer is None:
                 self.unanswered.append(Unanswered(kind, key, text, line))
-                where = (
-                    f"after 'answer:' at line {entry.answer_line}"
-                    if entry.answer_line
-                    else ("under 'answer:'")
-                )
+                at_answer = entry.answer_line > 0  # point where the answer goes
                 self.say(
                     "warning",
-                    entry.line,
+                    entry.answer_line if at_answer else entry.line,
                     f"{kind} {key} is not answered yet",
-                    f"write the answer {where}, or set skip: true",
-                    col=entry.col,
+                    "write the answer after 'answer:', or set skip: true",
+                    col=1 if at_answer else entry.col,
                 )
             else:
                 self.stale_check(kind, key, text, entry)
