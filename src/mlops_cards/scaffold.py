@@ -137,7 +137,7 @@ def _answer_stub(key: str, field: str, text: str) -> list[str]:
 def _term_stub(term: Term) -> list[str]:
     if term.term is None:
         about = normalise_space("".join(c if c.isprintable() else " " for c in term.sentence))
-        about = about if len(about) <= 40 else about[:39] + "…"
+        about = about if len(about) <= 40 else about[:39].rstrip() + "…"
         note = f'rename to its term, or skip: true. "{about}"'
         return [f"{_key(term.key)}:  # {note}", f"  bell: {term.bell}"]
     return [f"{_key(term.key)}:", "  definition:"]
