@@ -193,3 +193,12 @@ def test_init_needs_a_path_and_survives_bad_ones(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "bin.yaml").exists()
+
+
+def test_keep_chomped_block_keeps_its_trailing_blank_lines(tmp_path: Path) -> None:
+    old = "questions:\n  Q2:\n    answer: |+\n      keep\n\n\nobjectives:\n  1: {answer: a}\n"
+    path = setup(tmp_path, old)
+    assert run_cli("init", "lesson.md", cwd=tmp_path).returncode == 0
+    new = path.read_text(encoding="utf-8")
+    assert new.startswith("questions:\n  Q2:\n    answer: |+\n      keep\n\n\n  Q1:\n")
+    assert all(block.startswith(("  Q1:", "  2:", "terms:")) for block in inserted(old, new))

@@ -78,7 +78,14 @@ def scaffold(lesson: Lesson) -> Scaffold:
         old = path.read_bytes().decode("utf-8")
     stubs = _stubs(lesson, sidecar)
     count = sum(len(entries) for entries in stubs.values())
-    new = _new_file(lesson, stubs) if old is None else _insert(old, stubs, shown)
+    if old is None:
+        new = _new_file(lesson, stubs)
+    else:
+        # Right after the last entry's content first; if that would change a value (a `|+`
+        # block keeps its trailing blank lines), after everything the block holds.
+        new = _insert(old, stubs, shown)
+        if not _faithful(old, new, shown):
+            new = _insert(old, stubs, shown, loose=True)
     _verify(old, new, shown)
     return Scaffold(path, shown, old, new, count)
 
@@ -198,7 +205,7 @@ def _indented(entries: list[list[str]], indent: str) -> list[str]:
     return [f"{indent}{line}" if line else "" for entry in entries for line in entry]
 
 
-def _insert(old: str, stubs: dict[str, list[list[str]]], shown: str) -> str:
+def _insert(old: str, stubs: dict[str, list[list[str]]], shown: str, loose: bool = False) -> str:
     if not any(stubs.values()):
         return old
     lines = _LINE.findall(old)
@@ -222,7 +229,7 @@ def _insert(old: str, stubs: dict[str, list[list[str]]], shown: str) -> str:
         key, value = blocks[section]
         if isinstance(value, yaml.MappingNode) and not value.flow_style and value.value:
             indent = " " * value.value[0][0].start_mark.column
-            after = _last_line(value, lines)
+            after = _block_end(value, lines) if loose else _last_line(value, lines)
         elif isinstance(value, yaml.ScalarNode) and value.value == "" and value.style is None:
             indent = " " * (key.start_mark.column + 2)  # `questions:` with nothing after it
             after = key.start_mark.line
@@ -262,13 +269,22 @@ def _last_line(node: yaml.Node, lines: list[str]) -> int:
     return min(line, len(lines) - 1)
 
 
+def _block_end(node: yaml.Node, lines: list[str]) -> int:
+    """0-based index of the last line of `node` including trailing blank and comment lines."""
+    end = node.end_mark
+    line = end.line - 1 if end.column == 0 else end.line
+    return max(node.start_mark.line, min(line, len(lines) - 1))
+
+
+def _faithful(old: str | None, new: str, shown: str) -> bool:
+    """`new` is a valid sidecar that keeps every value the author wrote in `old`."""
+    if parse_sidecar(new, shown).has_errors:
+        return False
+    return old is None or _keeps(yaml.safe_load(new), yaml.safe_load(old))
+
+
 def _verify(old: str | None, new: str, shown: str) -> None:
-    """The new text must be valid and keep every value the author wrote."""
-    check = parse_sidecar(new, shown)
-    problem = check.has_errors
-    if not problem and old is not None:
-        problem = not _keeps(yaml.safe_load(new), yaml.safe_load(old))
-    if problem:
+    if not _faithful(old, new, shown):
         raise CardsError(
             f"{shown}: init could not add stubs without changing what is written there; "
             "add them by hand (and please report this)"
