@@ -192,6 +192,20 @@ def test_cloze_markers_survive(course: Path) -> None:
     assert out == "<p>A {{c1::virtual environment}} isolates packages</p>"
 
 
+def test_inline_html_has_no_paragraph_and_no_blocks(course: Path) -> None:
+    renderer = CardRenderer(course)
+    lesson = course / "lessons" / "lesson.md"
+    assert renderer.inline_html("`venv` :+1: $x_1$", source=lesson, line=1) == (
+        r"<code>venv</code> 👍 \(x_1\)"
+    )
+    assert renderer.inline_html("# not a heading", source=lesson, line=1) == "# not a heading"
+    assert renderer.inline_html("  ", source=lesson, line=1) == ""
+
+
+def test_output_is_nfc(course: Path) -> None:
+    assert render(course, "Cafe\u0301") == "<p>Caf\u00e9</p>"
+
+
 # --- images -------------------------------------------------------------------------------
 
 

@@ -108,10 +108,21 @@ class CardRenderer:
         resolving relative image paths (relative to `source`'s folder)."""
         if not markdown.strip():
             return ""
-        tokens = self._md.parse(markdown)
+        return self._render(self._md.parse(markdown), source, line)
+
+    def inline_html(self, markdown: str, *, source: Path, line: int) -> str:
+        """Render a one-line field (a term, a title) without the `<p>` around it: inline
+        Markdown only, so `# x` or `- x` stay text."""
+        if not markdown.strip():
+            return ""
+        return self._render(self._md.parseInline(markdown.strip()), source, line)
+
+    def _render(self, tokens: list[Token], source: Path, line: int) -> str:
         self._rewrite(tokens, source, line)
         rendered = self._md.renderer.render(tokens, self._md.options, {})
-        return self._sanitise(str(rendered)).strip()
+        # NFC, as Anki stores field text: a checkout with decomposed accents (macOS) must give
+        # the same note content, hence the same lock hash.
+        return unicodedata.normalize("NFC", self._sanitise(str(rendered)).strip())
 
     # --- token walk ---------------------------------------------------------------------
 
