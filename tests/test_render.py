@@ -8,13 +8,17 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import ROOT
 from mlops_cards.errors import CardsError
-from mlops_cards.render import CardRenderer, media_name, pygments_css
+from mlops_cards.render import ALLOWED_TAGS, CardRenderer, media_name, pygments_css
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 
@@ -336,3 +340,46 @@ def test_output_does_not_depend_on_hash_seed(course: Path) -> None:
         )
         outputs.add(result.stdout)
     assert len(outputs) == 1
+
+
+# --- invariants -----------------------------------------------------------------------------
+
+FRAGMENTS = [
+    "text ", "*em* ", "__strong__ ", "`code $x$` ", "$a_1*b_2$ ", r"\(c_d\) ", ":rocket: ",
+    '{:target="_blank"} ', "<script>alert(1)</script>", '<img src="https://e.org/i.png" '
+    'onerror="alert(2)">', '<a href="javascript:alert(3)">j</a>', "<b onclick='alert(4)'>b</b>",
+    '<iframe src="https://e.org/v"></iframe>', "<style>*{}</style>", "\n", "\n\n", "- item\n",
+    "```python\nx = 1\n```\n", "| a |\n|---|\n| b |\n", "<div>", "</div>", "<", ">", "&", '"',
+    "<svg onload=alert(5)>", "<math><mi>x</mi></math>", "<!-- c -->", "<a href='vbscript:x'>v</a>",
+]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=12))
+def test_no_active_content_ever_survives(parts: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        markdown = "".join(parts)
+        renderer = CardRenderer(root)
+        out = renderer.html(markdown, source=root / "x.md", line=1)
+        assert renderer.html(markdown, source=root / "x.md", line=1) == out
+        for tag, attributes in _tags(out):
+            assert tag in ALLOWED_TAGS
+            for name, value in attributes:
+                assert not name.startswith("on")
+                if name in ("href", "src"):
+                    assert re.match(r"(https?:|mailto:|[^:]*$)", value or ""), value
+
+
+def _tags(fragment: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    """Every start tag of an HTML fragment, as a browser-like parser reads it."""
+    found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.append((tag, attrs))
+
+    parser = Collect()
+    parser.feed(fragment)
+    parser.close()
+    return found
