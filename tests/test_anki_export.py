@@ -37,9 +37,8 @@ def test_zip_entries_are_fixed_and_media_sorted(tmp_path: Path) -> None:
     (tmp_path / "b.png").write_bytes(b"bee")
     (tmp_path / "a.png").write_bytes(b"ay")
     deck = make_deck([make_note("Q1", "<img src='a.png'>", mod=1000)])
-    deck = ExportDeck(
-        **{**deck.__dict__, "media": (("b.png", tmp_path / "b.png"), ("a.png", tmp_path / "a.png"))}
-    )
+    media = (("b.png", tmp_path / "b.png"), ("a.png", tmp_path / "a.png"))
+    deck = replace(deck, media=media)
     with zipfile.ZipFile(io.BytesIO(apkg_bytes(deck))) as archive:
         infos = archive.infolist()
         assert [i.filename for i in infos] == ["collection.anki2", "media", "0", "1"]
