@@ -2,6 +2,7 @@ import io
 import json
 import sqlite3
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 from deck_helpers import MODEL_ID, make_deck, make_note
