@@ -1,0 +1,416 @@
+"""Markdown -> the HTML shown on a card.
+
+One `CardRenderer` per deck build: it renders every field of every note and collects the
+local images those fields use, under collision-free names that stay the same from build to
+build (so Anki's media folder never fills with copies of one picture).
+
+The pipeline for one field:
+1. markdown-it parses the lesson dialect: GFM tables and strikethrough, raw HTML, math in
+   `$…$`, `$$…$$`, `\\(…\\)`, `\\[…\\]` (kept whole for Anki's MathJax), kramdown attributes
+   `{:…}` (consumed, so they never reach the card).
+2. A walk over the tokens turns emoji shortcodes into emoji (never in code or math), bundles
+   local images (markdown and raw `<img>`) and turns `<iframe>`s into plain links. The walk
+   knows each token's line, so a missing image is reported at its own line.
+3. markdown-it renders, with pygments highlighting fenced code by CSS class.
+4. nh3 (the Rust `ammonia` sanitiser) cleans the whole result against an allowlist. It parses
+   like a browser (html5ever) and re-serialises, so what survives is exactly what Anki shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from html import escape
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import emoji
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from mlops_cards.errors import CardsError
+
+__all__ = ["PYGMENTS_DARK_STYLE", "PYGMENTS_LIGHT_STYLE", "CardRenderer", "pygments_css"]
+
+PYGMENTS_LIGHT_STYLE = "default"
+PYGMENTS_DARK_STYLE = "github-dark"
+
+# --- sanitiser allowlist ------------------------------------------------------------------
+# What a card may contain. Everything else is dropped (its text kept, except script/style).
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "center", "code", "col", "colgroup",
+        "dd", "del", "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2",
+        "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre",
+        "q", "s", "samp", "small", "span", "strike", "strong", "sub", "summary", "sup", "table",
+        "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
+    }
+)  # fmt: skip
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    "*": {"class", "title", "lang", "dir"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height", "align"},
+    "ol": {"start", "type"},
+    "li": {"value"},
+    "td": {"align", "colspan", "rowspan", "style"},
+    "th": {"align", "colspan", "rowspan", "style"},
+    "details": {"open"},
+}
+# markdown-it writes table alignment as `style="text-align:…"`; that is the only CSS kept.
+ALLOWED_STYLE_PROPERTIES = {"text-align"}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+DROPPED_WITH_CONTENT = {"script", "style", "noscript", "template", "object", "embed"}
+
+_REMOTE = re.compile(r"^(?:https?:)?//", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+# GitHub-style shortcode, not glued to letters or digits on either side (so `10:00:00` and
+# `file.py:19:` stay as they are).
+_SHORTCODE = re.compile(r"(?<![A-Za-z0-9]):([a-z0-9_+-]+):(?![A-Za-z0-9])")
+_KRAMDOWN_ATTRIBUTE = re.compile(r"\{:[^}\n]*\}")
+_MEDIA_STEM_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+class CardRenderer:
+    """Renders Markdown fields to card HTML and collects the images they use.
+
+    No file outside `course_root` is ever read: image paths that leave it (`../`, absolute
+    paths, symlinks pointing out) are errors, as are images that do not exist.
+    """
+
+    def __init__(self, course_root: Path) -> None:
+        self._root = course_root.resolve()
+        self._media: dict[str, Path] = {}
+        self._names: dict[Path, str] = {}  # resolved image path -> bundled name
+        self._md = _markdown_parser()
+
+    @property
+    def course_root(self) -> Path:
+        return self._root
+
+    def media(self) -> dict[str, Path]:
+        """Bundled file name -> source file, for every local image rendered so far (sorted)."""
+        return dict(sorted(self._media.items()))
+
+    def html(self, markdown: str, *, source: Path, line: int) -> str:
+        """Render one field. `source`/`line` locate the Markdown, for error messages and for
+        resolving relative image paths (relative to `source`'s folder)."""
+        if not markdown.strip():
+            return ""
+        tokens = self._md.parse(markdown)
+        self._rewrite(tokens, source, line)
+        rendered = self._md.renderer.render(tokens, self._md.options, {})
+        return self._sanitise(str(rendered)).strip()
+
+    # --- token walk ---------------------------------------------------------------------
+
+    def _rewrite(self, tokens: list[Token], source: Path, base_line: int) -> None:
+        for token in tokens:
+            line = base_line + (token.map[0] if token.map else 0)
+            if token.type == "inline" and token.children:
+                self._rewrite_inline(token.children, source, line)
+                # A kramdown attribute on the paragraph's last line leaves a dangling break.
+                while token.children and token.children[-1].type == "softbreak":
+                    token.children.pop()
+            elif token.type == "html_block":
+                token.content = self._rewrite_raw_html(token.content, source, line)
+        _drop_empty_paragraphs(tokens)
+
+    def _rewrite_inline(self, children: list[Token], source: Path, line: int) -> None:
+        for child in children:
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif child.type == "text":
+                child.content = emojize(child.content)
+            elif child.type == "image":
+                src = str(child.attrGet("src") or "")
+                child.attrSet("src", self._bundle(src, source, line))
+                if child.children:
+                    self._rewrite_inline(child.children, source, line)
+            elif child.type == "html_inline":
+                child.content = self._rewrite_raw_html(child.content, source, line)
+
+    def _rewrite_raw_html(self, html: str, source: Path, line: int) -> str:
+        rewriter = _RawHtmlRewriter(lambda src, offset: self._bundle(src, source, line + offset))
+        rewriter.feed(html)
+        rewriter.close()
+        return rewriter.result()
+
+    # --- images -------------------------------------------------------------------------
+
+    def _bundle(self, src: str, source: Path, line: int) -> str:
+        """The `src` to write for an image: remote URLs unchanged, local files bundled."""
+        src = src.strip()
+        if not src or _REMOTE.match(src) or src.lower().startswith("data:"):
+            return src  # remote images stay remote; data: URLs are left to the sanitiser
+        where = f"{source}:{line}"
+        if _SCHEME.match(src) and not re.match(r"^[A-Za-z]:[\\/]", src):
+            raise CardsError(
+                f"{where}: image {src!r} is neither a web address nor a file in the course "
+                "(use a relative path such as images/picture.png)"
+            )
+        relative = unquote(urlsplit(src).path)
+        if relative.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", relative):
+            raise CardsError(
+                f"{where}: image path {src!r} is absolute "
+                "(write it relative to the lesson, such as images/picture.png)"
+            )
+        target = (source.resolve().parent / relative).resolve()
+        if not target.is_relative_to(self._root):
+            raise CardsError(
+                f"{where}: image {src!r} lies outside the course folder {self._root} "
+                "(copy the image into the course and link it from there)"
+            )
+        if not target.is_file():
+            raise CardsError(
+                f"{where}: image {src!r} not found (looked for {target}; "
+                "fix the path or add the file)"
+            )
+        name = self._names.get(target)
+        if name is None:
+            name = media_name(target, target.read_bytes())
+            self._names[target] = name
+            known = self._media.get(name)
+            # The same picture under the same name in two folders: one copy, chosen by path
+            # so the choice does not depend on rendering order.
+            if known is None or str(target) < str(known):
+                self._media[name] = target
+        return name
+
+    # --- sanitiser ----------------------------------------------------------------------
+
+    def _sanitise(self, html: str) -> str:
+        media = set(self._media)
+
+        def keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+            if tag == "img" and attribute == "src":
+                # Only bundled files and web images: a path that was not bundled would point
+                # into the learner's media folder at random.
+                return value if value in media or _REMOTE.match(value) else None
+            return value
+
+        return nh3.clean(
+            html,
+            tags=set(ALLOWED_TAGS),
+            clean_content_tags=set(DROPPED_WITH_CONTENT),
+            attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+            attribute_filter=keep_attribute,
+            url_schemes=set(ALLOWED_URL_SCHEMES),
+            filter_style_properties=set(ALLOWED_STYLE_PROPERTIES),
+            link_rel=None,
+            strip_comments=True,
+        )
+
+
+def media_name(path: Path, content: bytes) -> str:
+    """`<stem>-<12 hex of sha256>.<ext>`: the same picture always gets the same name, two
+    different pictures never share one, and the name is safe on every file system."""
+    stem = unicodedata.normalize("NFKD", path.stem).encode("ascii", "ignore").decode("ascii")
+    stem = _MEDIA_STEM_UNSAFE.sub("-", stem).strip("-_")[:40] or "image"
+    suffix = re.sub(r"[^a-z0-9]", "", path.suffix.lower())
+    digest = hashlib.sha256(content).hexdigest()[:12]
+    return f"{stem}-{digest}.{suffix}" if suffix else f"{stem}-{digest}"
+
+
+def emojize(text: str) -> str:
+    """Replace known GitHub emoji shortcodes; unknown ones stay as written."""
+
+    def replace(match: re.Match[str]) -> str:
+        return str(emoji.emojize(match.group(0), language="alias"))
+
+    return _SHORTCODE.sub(replace, text)
+
+
+def pygments_css() -> str:
+    """CSS for highlighted code, light by default and dark under Anki's `.nightMode`."""
+    light = _token_rules(PYGMENTS_LIGHT_STYLE, ".highlight")
+    dark = _token_rules(PYGMENTS_DARK_STYLE, ".nightMode .highlight")
+    # In night mode, first undo every light colour, so a token the dark style leaves alone
+    # does not keep a colour made for a white background.
+    reset = ".nightMode .highlight span { color: inherit; background: none; }"
+    return "\n".join(["/* pygments: code highlighting */", light, reset, dark, ""])
+
+
+def _token_rules(style: str, scope: str) -> str:
+    """Only the per-token colour rules: backgrounds and spacing come from the note type CSS."""
+    rules: str = HtmlFormatter(style=style).get_style_defs(scope)  # type: ignore[no-untyped-call]
+    return "\n".join(line for line in rules.splitlines() if line.startswith(f"{scope} ."))
+
+
+# --- markdown-it setup ---------------------------------------------------------------------
+
+
+def _markdown_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "breaks": False, "linkify": False})
+    md.enable(["table", "strikethrough"])
+    dollarmath_plugin(md, allow_labels=False, allow_space=False, allow_digits=False,
+                      allow_blank_lines=False, double_inline=True)  # fmt: skip
+    md.inline.ruler.before("escape", "math_bracket", _math_bracket)
+    md.inline.ruler.before("emphasis", "kramdown_attribute", _kramdown_attribute)
+    md.add_render_rule("math_inline", _render_math(r"\(", r"\)"))
+    md.add_render_rule("math_inline_double", _render_math(r"\[", r"\]"))
+    md.add_render_rule("math_bracket_inline", _render_math(r"\(", r"\)"))
+    md.add_render_rule("math_bracket_display", _render_math(r"\[", r"\]"))
+    md.add_render_rule("math_block", _render_math(r"\[", r"\]", block=True))
+    md.add_render_rule("fence", _render_code)
+    md.add_render_rule("code_block", _render_code)
+    return md
+
+
+def _math_bracket(state: StateInline, silent: bool) -> bool:
+    r"""`\(…\)` and `\[…\]`: kept whole, before CommonMark's escapes turn `\(` into `(`."""
+    src, pos = state.src, state.pos
+    if not src.startswith(("\\(", "\\["), pos):
+        return False
+    closing = "\\)" if src[pos + 1] == "(" else "\\]"
+    end = src.find(closing, pos + 2)
+    if end < 0:
+        return False
+    if not silent:
+        kind = "math_bracket_inline" if closing == "\\)" else "math_bracket_display"
+        token = state.push(kind, "math", 0)
+        token.content = src[pos + 2 : end]
+        token.markup = src[pos : pos + 2]
+    state.pos = end + 2
+    return True
+
+
+def _kramdown_attribute(state: StateInline, silent: bool) -> bool:
+    """`{:target="_blank"}` / `{: .class}`: consumed without output (kramdown-only syntax)."""
+    if not state.src.startswith("{:", state.pos):
+        return False
+    match = _KRAMDOWN_ATTRIBUTE.match(state.src, state.pos)
+    if match is None:
+        return False
+    state.pos = match.end()
+    return True
+
+
+RenderRule = Callable[[Any, Sequence[Token], int, Any, Any], str]
+
+
+def _render_math(opening: str, closing: str, *, block: bool = False) -> RenderRule:
+    def render(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        text = f"{opening}{escape(tokens[idx].content.strip(), quote=False)}{closing}"
+        return f'<div class="math">{text}</div>\n' if block else text
+
+    return render
+
+
+def _render_code(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    token = tokens[idx]
+    language = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
+    lexer = _lexer(language)
+    if lexer is None:
+        return f"<pre><code>{escape(token.content, quote=False)}</code></pre>\n"
+    code = highlight(token.content, lexer, HtmlFormatter(nowrap=True))
+    css_language = re.sub(r"[^A-Za-z0-9_+-]", "", language)
+    return f'<pre class="highlight"><code class="language-{css_language}">{code}</code></pre>\n'
+
+
+def _lexer(language: str) -> Lexer | None:
+    if not language:
+        return None
+    try:
+        return get_lexer_by_name(language, stripnl=False, ensurenl=True)
+    except ClassNotFound:
+        return None
+
+
+def _drop_empty_paragraphs(tokens: list[Token]) -> None:
+    """A paragraph that held only a kramdown attribute line renders as nothing at all."""
+    i = 0
+    while i + 2 < len(tokens):
+        opening, inline, closing = tokens[i : i + 3]
+        if (
+            opening.type == "paragraph_open"
+            and inline.type == "inline"
+            and closing.type == "paragraph_close"
+            and all(child.type == "softbreak" for child in inline.children or [])
+        ):
+            del tokens[i : i + 3]
+        else:
+            i += 1
+
+
+class _RawHtmlRewriter(HTMLParser):
+    """Re-emits a raw HTML fragment with two changes: `<img src>` goes through `bundle`, and an
+    `<iframe src=…>` (a video, usually) becomes a link to its address. Everything else is
+    passed through untouched; the sanitiser decides later what may stay."""
+
+    def __init__(self, bundle: Callable[[str, int], str]) -> None:
+        super().__init__(convert_charrefs=False)
+        self._bundle = bundle
+        self._out: list[str] = []
+        self._in_iframe = 0
+
+    def result(self) -> str:
+        return "".join(self._out)
+
+    def _emit(self, text: str) -> None:
+        if not self._in_iframe:
+            self._out.append(text)
+
+    def _tag(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
+        if tag == "iframe":
+            src = next((v for k, v in attrs if k == "src" and v), None)
+            if src:
+                self._emit(f'<a href="{escape(src)}">{escape(src, quote=False)}</a>')
+            if not closed:
+                self._in_iframe += 1
+            return
+        if tag == "img":
+            rewritten = []
+            for name, value in attrs:
+                if name == "src" and value is not None:
+                    value = self._bundle(value, self.getpos()[0] - 1)
+                rewritten.append((name, value))
+            parts = "".join(
+                f" {name}" if value is None else f' {name}="{escape(value)}"'
+                for name, value in rewritten
+            )
+            self._emit(f"<img{parts}>")
+            return
+        self._emit(self.get_starttag_text() or "")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, attrs, closed=tag == "img")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag(tag, attrs, closed=True)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "iframe":
+            self._in_iframe = max(0, self._in_iframe - 1)
+        elif tag != "img":
+            self._emit(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        self._emit(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self._emit(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self._emit(f"&#{name};")
+
+    # Comments, declarations and processing instructions never reach a card.
+    def handle_comment(self, data: str) -> None:
+        return
+
+    def handle_decl(self, decl: str) -> None:
+        return
+
+    def unknown_decl(self, data: str) -> None:
+        return
