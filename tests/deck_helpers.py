@@ -1,32 +1,13 @@
-"""Hand-built decks for the decks tests: a small note type and notes, no renderer needed."""
+"""Hand-built decks for the decks tests: notes of the real Question note type, no renderer."""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-
 from mlops_cards.deckdata import DeckNote, ExportDeck
 from mlops_cards.identity import note_guid, stable_id
+from mlops_cards.notetypes import NoteType, load_note_types
 
-MODEL_ID = 1607392319001
-
-
-@dataclass(frozen=True)
-class SimpleNoteType:
-    """Satisfies deckdata.NoteTypeLike with two fields and one template."""
-
-    kind: str = "question"
-    model_id: int = MODEL_ID
-    name: str = "Test Question"
-    fields: tuple[tuple[str, int], ...] = (("Front", 7001), ("Back", 7002))
-    templates: tuple[tuple[str, int, str, str], ...] = (
-        ("Card 1", 8001, "{{Front}}", "{{FrontSide}}<hr id=answer>{{Back}}"),
-    )
-    css: str = ".card { font-family: sans-serif; }"
-    is_cloze: bool = False
-
-    def content_hash(self) -> str:
-        return hashlib.sha256(repr(self).encode("utf-8")).hexdigest()
+QUESTION = load_note_types()["question"]
+MODEL_ID = QUESTION.model_id
 
 
 def make_note(key: str, front: str, back: str = "answer", mod: int = 0) -> DeckNote:
@@ -36,7 +17,7 @@ def make_note(key: str, front: str, back: str = "answer", mod: int = 0) -> DeckN
         kind="question",
         key=key,
         notetype=MODEL_ID,
-        fields=(front, back),
+        fields=(front, back, key, "Lesson A", "a.md", ""),
         tags=("kind::question", "lesson::lesson-a"),
         deck="Test Deck::01 Lesson A",
         mod=mod,
@@ -44,14 +25,14 @@ def make_note(key: str, front: str, back: str = "answer", mod: int = 0) -> DeckN
 
 
 def make_deck(
-    notes: list[DeckNote], notetype: SimpleNoteType | None = None, notetype_mod: int = 1000
+    notes: list[DeckNote], notetype: NoteType = QUESTION, notetype_mod: int = 1000
 ) -> ExportDeck:
     return ExportDeck(
         name="Test Deck",
         deck_id=stable_id("Test Deck"),
         description="A deck for tests",
         subdecks=(("Test Deck::01 Lesson A", stable_id("Test Deck::01 Lesson A")),),
-        notetypes=((notetype or SimpleNoteType(), notetype_mod),),
+        notetypes=((notetype, notetype_mod),),
         notes=tuple(notes),
         media=(),
     )

@@ -5,7 +5,7 @@ import zipfile
 from dataclasses import replace
 from pathlib import Path
 
-from deck_helpers import MODEL_ID, make_deck, make_note
+from deck_helpers import MODEL_ID, QUESTION, make_deck, make_note
 from mlops_cards.anki_export import apkg_bytes
 
 
@@ -30,8 +30,8 @@ def test_each_note_keeps_its_own_mod_and_guid(tmp_path: Path) -> None:
     models = json.loads(db.execute("SELECT models FROM col").fetchone()[0])
     model = models[str(MODEL_ID)]
     assert model["mod"] == 1500
-    assert [(f["name"], f["id"]) for f in model["flds"]] == [("Front", 7001), ("Back", 7002)]
-    assert [(t["name"], t["id"]) for t in model["tmpls"]] == [("Card 1", 8001)]
+    assert [(f["name"], f["id"]) for f in model["flds"]] == list(QUESTION.fields)
+    assert [(t["name"], t["id"]) for t in model["tmpls"]] == [t[:2] for t in QUESTION.templates]
 
 
 def test_zip_entries_are_fixed_and_media_sorted(tmp_path: Path) -> None:

@@ -1,29 +1,16 @@
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from deck_helpers import SimpleNoteType
 from mlops_cards.errors import CardsError
 from mlops_cards.identity import note_guid
 from mlops_cards.manifest import CardKinds
 from mlops_cards.models import Card, Lesson, LessonContent
 from mlops_cards.notes import NoteBuilder, cloze_markdown, order_lessons
+from mlops_cards.notetypes import load_note_types
 from mlops_cards.render import CardRenderer
 
-QUESTION = SimpleNoteType()
-OBJECTIVE = replace(QUESTION, kind="objective", model_id=2, name="Test Objective")
-TERM = replace(
-    QUESTION,
-    kind="term",
-    model_id=3,
-    name="Test Term",
-    fields=(("Term", 1), ("Definition", 2), ("Context", 3), ("Reverse", 4), ("Lesson", 5)),
-)
-CLOZE = replace(
-    QUESTION, kind="cloze", model_id=4, name="Test Cloze", fields=(("Text", 1), ("Extra", 2))
-)
-TYPES = {t.kind: t for t in (QUESTION, OBJECTIVE, TERM, CLOZE)}
+TYPES = load_note_types()
 
 
 def content(path: str = "lesson.md", sort: int | None = 1, title: str = "Intro") -> LessonContent:
@@ -61,13 +48,26 @@ def test_every_kind_becomes_a_note_with_stable_identity(tmp_path: Path) -> None:
     ]
     question = notes[0]
     assert question.guid == note_guid("intro", "question", "Q1")
-    assert question.fields == ("<p>What is <em>MLOps</em>?</p>", "<p>Ops for ML.</p>")
+    assert question.fields == (
+        "<p>What is <em>MLOps</em>?</p>",
+        "<p>Ops for ML.</p>",
+        "Q1",
+        "Intro",
+        "lesson.md",
+        "",
+    )
     assert question.tags == ("course", "kind::question", "lesson::intro")
     assert question.deck == "Deck::01 Intro"
     term = notes[2]
-    assert term.fields[0] == "<p>training set</p>"
-    assert term.fields[3] == ""  # reverse is off by default
-    assert term.fields[4] == "Intro"
+    assert term.fields == (
+        "training set",
+        "<p>Data a model learns from.</p>",
+        "<p>The <strong>training set</strong> feeds the model.</p>",
+        "Intro",
+        "lesson.md",
+        "",
+        "",  # Reverse: off by default
+    )
     assert term.tags == ("course", "data", "kind::term", "lesson::intro")
     assert notes[3].fields[0] == "<p>The <strong>{{c1::training set}}</strong> feeds the model.</p>"
 
@@ -75,7 +75,7 @@ def test_every_kind_becomes_a_note_with_stable_identity(tmp_path: Path) -> None:
 def test_card_kinds_switch_off_and_reverse_on(tmp_path: Path) -> None:
     notes = build(tmp_path, CardKinds(objectives=False, cloze=False, reverse=True))
     assert [n.kind for n in notes] == ["question", "term"]
-    assert notes[1].fields[3] == "y"
+    assert notes[1].fields[6] == "y"
     assert build(tmp_path, CardKinds(questions=False, terms=False, objectives=False)) == [
         n for n in build(tmp_path, CardKinds()) if n.kind == "cloze"
     ]
@@ -83,7 +83,7 @@ def test_card_kinds_switch_off_and_reverse_on(tmp_path: Path) -> None:
 
 def test_missing_note_type_is_an_error(tmp_path: Path) -> None:
     lessons = order_lessons("Deck", [content(str(tmp_path / "lesson.md"))])
-    builder = NoteBuilder({"question": QUESTION}, CardRenderer(tmp_path), CardKinds())
+    builder = NoteBuilder({"question": TYPES["question"]}, CardRenderer(tmp_path), CardKinds())
     with pytest.raises(CardsError, match="no `objective` note type"):
         builder.notes(lessons)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import glob
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -196,10 +197,11 @@ class _Reader:
         return tuple(found)
 
     def _expand(self, entry: str) -> list[Path]:
-        full = self.path.parent / entry
+        # normpath keeps messages short (`content/a.md`, not `decks/../content/a.md`).
+        full = os.path.normpath(self.path.parent / entry)
         if _GLOB_CHARS.isdisjoint(entry):
-            return [full] if full.exists() else []
-        return [Path(p) for p in sorted(glob.glob(str(full), recursive=True))]
+            return [Path(full)] if os.path.exists(full) else []
+        return [Path(p) for p in sorted(glob.glob(full, recursive=True))]
 
     def _cards(self, values: dict[str, tuple[yaml.Node, Any]]) -> CardKinds:
         if "cards" not in values:

@@ -1,11 +1,12 @@
 """Cards → Anki notes: field HTML, GUID, tags and subdeck for every card a deck holds.
 
-Which note type a card uses and which card kinds are on come from the manifest. Note types are
-matched to values by field name, so a template folder may order or name fields its own way.
+Which note type a card uses and which card kinds are on come from the manifest. Field values are
+given by name, in each note type's field order.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,30 +21,6 @@ from mlops_cards.render import CardRenderer
 
 # Card kind -> note type kind. Extra cards from YAML are questions the lesson did not ask.
 NOTETYPE_OF = {"question": "question", "extra": "question", "objective": "objective"}
-
-# Field name (lowercase, letters only) -> the value it shows.
-_FIELD_ROLES = {
-    "front": "front",
-    "question": "front",
-    "objective": "front",
-    "term": "front",
-    "prompt": "front",
-    "back": "back",
-    "answer": "back",
-    "definition": "back",
-    "context": "context",
-    "sentence": "context",
-    "example": "context",
-    "text": "cloze",
-    "cloze": "cloze",
-    "backextra": "back",
-    "extra": "back",
-    "lesson": "lesson",
-    "source": "lesson",
-    "label": "label",
-    "reverse": "reverse",
-    "addreverse": "reverse",
-}
 
 
 @dataclass(frozen=True)
@@ -125,21 +102,12 @@ class NoteBuilder:
         notetype = self.notetypes.get(notetype_kind)
         if notetype is None:
             raise CardsError(f"no `{notetype_kind}` note type in the templates folder")
-        source = Path(lesson.content.lesson.path)
-        line = card.line or 1
-        values = {
-            "front": self._html(card.front, source, line),
-            "back": self._html(card.back, source, line),
-            "context": self._html(card.context, source, line) if kind != "cloze" else "",
-            "cloze": self._html(cloze, source, line),
-            "lesson": lesson.content.lesson.title or lesson.content.lesson.id,
-            "label": card.label or "",
-            "reverse": "y" if self.kinds.reverse and kind == "term" else "",
-        }
-        fields = tuple(
-            values.get(_FIELD_ROLES.get(re.sub(r"[^a-z]", "", name.lower()), ""), "")
-            for name, _ in notetype.fields
-        )
+        values = self._values(lesson, card, kind, cloze)
+        names = [name for name, _ in notetype.fields]
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise CardsError(f"note type {notetype.name} lacks the field(s) {', '.join(unknown)}")
+        fields = tuple(values.get(name, "") for name in names)
         lesson_id = card.lesson_id
         tags = note_tags(lesson_id, kind, (*lesson.content.tags, *card.tags))
         return DeckNote(
@@ -152,6 +120,30 @@ class NoteBuilder:
             tags=tags,
             deck=lesson.subdeck,
         )
+
+    def _values(self, lesson: LessonDeck, card: Card, kind: str, cloze: str) -> dict[str, str]:
+        """Field name -> HTML for the note types in `card_templates/` (see notetypes.py)."""
+        source = Path(lesson.content.lesson.path)
+        line = card.line or 1
+        front = self._html(card.front, source, line)
+        back = self._html(card.back, source, line)
+        common = {
+            "Lesson": html.escape(lesson.content.lesson.title or lesson.content.lesson.id),
+            "Source": html.escape(source.name),
+        }
+        if kind == "term":
+            return {
+                "Term": html.escape(card.front),  # the term is plain text
+                "Definition": back,
+                "Sentence": self._html(card.context, source, line),
+                "Reverse": "y" if self.kinds.reverse else "",
+                **common,
+            }
+        if kind == "cloze":
+            return {"Text": self._html(cloze, source, line), "Back Extra": back, **common}
+        if kind == "objective":
+            return {"Objective": front, "Answer": back, **common}
+        return {"Front": front, "Back": back, "Label": html.escape(card.label or ""), **common}
 
     def _html(self, markdown: str, source: Path, line: int) -> str:
         return self.renderer.html(markdown, source=source, line=line) if markdown else ""
