@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from conftest import HISTORY, SEED, run_cli
+from mlops_cards.notetypes import default_templates_dir
 
 anki_collection = pytest.importorskip("anki.collection")
 from anki.cards import Card as AnkiCard  # noqa: E402
@@ -360,3 +361,70 @@ def test_failed_build_leaves_previous_outputs_untouched(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert {p: p.read_bytes() for p in (root / "dist").iterdir()} == saved
     assert (root / "decks" / "intro.lock.json").read_bytes() == lock
+
+
+def test_template_and_css_change_updates_the_note_type_in_place(
+    tmp_path: Path, collection: Collection
+) -> None:
+    root = make_course(tmp_path / "course")
+    templates = root / "card_templates"
+    shutil.copytree(default_templates_dir(), templates)
+    manifest = root / "decks" / "intro.yaml"
+    manifest.write_text(manifest.read_text() + "templates: ../card_templates\n")
+    build(root, epoch=EPOCH)
+    apkg = root / "dist" / "intro.apkg"
+    import_apkg(collection, apkg)
+    collection = reopen(collection)
+    before = {m["id"]: m for m in collection.models.all()}
+    question_id = collection.models.id_for_name("mlops-cards Question")
+    note_mods = {g: n.mod for g, n in notes_by_guid(collection).items()}
+
+    front = templates / "question" / "front.html"
+    front.write_text(front.read_text().replace("mc-prompt", "mc-prompt mc-v2"))
+    css = templates / "style.css"
+    css.write_text(css.read_text() + "\n.mc-v2 { color: teal; }\n")
+    result = build(root, epoch=LATER)
+    assert "note types new or changed: mlops-cards Question" in result.stdout
+    assert "0 new, 0 changed, 12 unchanged" in result.stdout
+    log = import_apkg(collection, apkg)
+    assert (len(log.new), len(log.updated), len(log.conflicting)) == (0, 0, 0)
+
+    collection = reopen(collection)
+    after = {m["id"]: m for m in collection.models.all()}
+    assert set(after) == set(before)
+    assert {i: m["name"] for i, m in after.items()} == {i: m["name"] for i, m in before.items()}
+    question = after[question_id]
+    assert "mc-v2" in question["tmpls"][0]["qfmt"]
+    assert ".mc-v2 { color: teal; }" in question["css"]
+    assert [f["id"] for f in question["flds"]] == [f["id"] for f in before[question_id]["flds"]]
+    assert question["mod"] == int(LATER)
+    assert {g: n.mod for g, n in notes_by_guid(collection).items()} == note_mods
+    cid = collection.find_cards('"note:mlops-cards Question"')[0]
+    assert "mc-v2" in collection.get_card(cid).question()
+    collection.close()
+
+
+def test_retired_note_is_published_tagged_and_reimports_as_update(
+    tmp_path: Path, collection: Collection
+) -> None:
+    root = make_course(tmp_path / "course")
+    build(root, epoch=EPOCH)
+    apkg = root / "dist" / "intro.apkg"
+    import_apkg(collection, apkg)
+
+    pipelines = root / "content" / "pipelines.md"
+    pipelines.write_text(pipelines.read_text().replace(":pencil: Q2.", "Q2 (removed)."))
+    sidecar = root / "content" / "pipelines.yaml"
+    sidecar.write_text(
+        sidecar.read_text().split("  Q2:")[0]
+        + "objectives:"
+        + sidecar.read_text().split("objectives:")[1]
+    )
+    result = build(root, "--retire", epoch=LATER)
+    assert "0 new, 0 changed, 11 unchanged, 1 retired (published, tagged retired)" in result.stdout
+    log = import_apkg(collection, apkg)
+    assert (len(log.new), len(log.updated), len(log.conflicting)) == (0, 1, 0)
+    retired = collection.find_notes("tag:retired")
+    assert len(retired) == 1
+    assert "deterministic" in collection.get_note(retired[0]).fields[0]
+    assert collection.note_count() == 12

@@ -278,17 +278,20 @@ def update_lock(
 
 def lock_differences(old: Lock, new: Lock) -> list[str]:
     """One line per note or note type whose lock entry would change, for `--frozen`."""
-    lines = []
-    for guid in sorted(old.notes.keys() | new.notes.keys()):
+    notes = []
+    for guid in old.notes.keys() | new.notes.keys():
         before, after = old.notes.get(guid), new.notes.get(guid)
         if before == after:
             continue
         entry = after or before
         assert entry is not None
         what = "new" if before is None else "retired" if entry.retired else "changed"
-        lines.append(f"{what} note {entry.lesson}/{entry.kind}/{entry.key} ({guid})")
-    for mid in sorted(old.notetypes.keys() | new.notetypes.keys()):
+        label = f"{entry.lesson}/{entry.kind}/{entry.key}"
+        notes.append((label, f"{what} note {label} ({guid})"))
+    types = []
+    for mid in old.notetypes.keys() | new.notetypes.keys():
         if old.notetypes.get(mid) != new.notetypes.get(mid):
             name = (new.notetypes.get(mid) or old.notetypes[mid]).name
-            lines.append(f"{'changed' if mid in old.notetypes else 'new'} note type {name} ({mid})")
-    return lines
+            what = "changed" if mid in old.notetypes else "new"
+            types.append((name, f"{what} note type {name} ({mid})"))
+    return [line for _, line in sorted(notes)] + [line for _, line in sorted(types)]
