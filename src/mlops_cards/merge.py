@@ -161,17 +161,13 @@ class _Merger:
                 self.skipped.append((kind, key))
             elif entry.answer is None:
                 self.unanswered.append(Unanswered(kind, key, text, line))
-                where = (
-                    f"after 'answer:' at line {entry.answer_line}"
-                    if entry.answer_line
-                    else ("under 'answer:'")
-                )
+                at_answer = entry.answer_line > 0  # point where the answer goes
                 self.say(
                     "warning",
-                    entry.line,
+                    entry.answer_line if at_answer else entry.line,
                     f"{kind} {key} is not answered yet",
-                    f"write the answer {where}, or set skip: true",
-                    col=entry.col,
+                    "write the answer after 'answer:', or set skip: true",
+                    col=1 if at_answer else entry.col,
                 )
             else:
                 self.stale_check(kind, key, text, entry)
@@ -189,7 +185,7 @@ class _Merger:
             self.say(
                 "error",
                 entry.line,
-                f"{section}: {entry.key!r} is not a {kind} of {self.lesson.path}",
+                f"{section}: {entry.key!r} is not {_article(kind)} {kind} of {self.lesson.path}",
                 hint,
                 col=entry.col,
             )
@@ -250,7 +246,7 @@ class _Merger:
                     entry.bell_line,
                     f"term {entry.name!r} names bell {entry.bell}, but the lesson has "
                     f"{bells} bell{'s' if bells != 1 else ''}",
-                    "bells count from 1 in lesson order (:bell: paragraphs)",
+                    "bells count from 1: the :bell: paragraphs in lesson order",
                 )
             elif entry.skip:
                 match = closest(entry.name, lesson_keys)
@@ -334,3 +330,7 @@ def _is_placeholder(name: str) -> bool:
     """`bell-3` is what `extract` calls a bell with no term: not a name a card should show."""
     head, _, number = name.partition("-")
     return head == "bell" and number.isdigit()
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
