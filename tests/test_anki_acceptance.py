@@ -202,13 +202,22 @@ def test_fresh_import_is_complete_and_renders(tmp_path: Path, collection: Collec
     assert len(list(Path(collection.media.dir()).iterdir())) == 1
     assert collection.get_empty_cards().notes == []
 
+    # every card shows its prompt on the front and its answer on the back
+    shown = {
+        "mlops-cards Question": ("Front", "Back"),
+        "mlops-cards Objective": ("Objective", "Answer"),
+        "mlops-cards Term": ("Term", "Definition"),
+        "mlops-cards Cloze": ("Back Extra", "Back Extra"),
+    }
     for cid in collection.find_cards(""):
         card = collection.get_card(cid)
-        question, answer = card.question(), card.answer()
-        assert question.strip() and answer.strip()
-        first_field = card.note().fields[0]
-        text = first_field.split(">", 1)[-1].split("<", 1)[0][:20]
-        assert text.replace("{{c1::", "") in question or text in answer
+        note = card.note()
+        prompt, answer = shown[note.note_type()["name"]]
+        if note.note_type()["name"] == "mlops-cards Cloze":
+            assert "[...]" in card.question() and "Pipeline" in card.answer()
+        else:
+            assert note[prompt] and note[prompt] in card.question()
+        assert note[answer] and note[answer] in card.answer()
     q3 = collection.get_note(collection.find_notes('"tag:kind::question" Tool')[0])
     assert "experiment tracking" in q3.fields[0]
     assert "unanswered: 1" in result.stdout  # pipelines objective 2
@@ -428,3 +437,20 @@ def test_retired_note_is_published_tagged_and_reimports_as_update(
     assert len(retired) == 1
     assert "deterministic" in collection.get_note(retired[0]).fields[0]
     assert collection.note_count() == 12
+
+
+def test_reverse_cards_are_extra_cards_of_the_term_note(
+    tmp_path: Path, collection: Collection
+) -> None:
+    root = make_course(tmp_path / "course")
+    manifest = root / "decks" / "intro.yaml"
+    manifest.write_text(manifest.read_text() + "cards: {reverse: true, cloze: false}\n")
+    result = build(root)
+    assert "notes: 11 (objective 5, question 5, term 1)" in result.stdout
+    import_apkg(collection, root / "dist" / "intro.apkg")
+    assert (collection.note_count(), collection.card_count()) == (11, 12)
+    (nid,) = collection.find_notes('"note:mlops-cards Term"')
+    cards = collection.get_note(nid).cards()
+    assert sorted(c.ord for c in cards) == [0, 1]
+    reverse = next(c for c in cards if c.ord == 1)
+    assert "a chain of steps" in reverse.question() and "Pipeline" in reverse.answer()

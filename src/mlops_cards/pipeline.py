@@ -141,7 +141,12 @@ def load_contents(manifest: DeckManifest) -> tuple[list[LessonContent], list[Dia
                 f"{content.lesson.path}: lesson id `{content.lesson.id}` is also used by {other} "
                 "(set `id:` in the front matter or the YAML to tell them apart)"
             )
-    return contents, [d for d in diagnostics if d.level == "warning"]
+    # "has no answer" warnings are listed as unanswered items already: say them once.
+    unanswered = {(c.lesson.path, u.line) for c in contents for u in c.unanswered}
+    warnings = [
+        d for d in diagnostics if d.level == "warning" and (d.path, d.line) not in unanswered
+    ]
+    return contents, warnings
 
 
 def _label(note: DeckNote) -> str:
