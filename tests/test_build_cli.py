@@ -153,3 +153,40 @@ def test_frozen_without_a_lock_lists_every_note(tmp_path: Path) -> None:
         "  new note type mlops-cards Term",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["features.md", "features.yaml"]
+
+
+def test_every_manifest_is_built_and_summed(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    lesson(tmp_path / "content")
+    (tmp_path / "decks").mkdir()
+    for name in ("b", "a"):
+        (tmp_path / "decks" / f"{name}.yaml").write_text(
+            f"name: Deck {name.upper()}\nlessons: ../content\n", encoding="utf-8"
+        )
+    result = run_cli("build", cwd=tmp_path, env=ENV)
+    assert result.returncode == 0, result.stderr
+    sums = (tmp_path / "dist" / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    assert [line.split("  ")[1] for line in sums] == ["a.apkg", "b.apkg"]
+    assert sorted(p.name for p in (tmp_path / "decks").iterdir()) == [
+        "a.lock.json",
+        "a.yaml",
+        "b.lock.json",
+        "b.yaml",
+    ]
+    assert "Deck A -> dist/a.apkg" in result.stdout and "Deck B -> dist/b.apkg" in result.stdout
+
+
+def test_two_decks_cannot_share_an_output(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    lesson(tmp_path / "content")
+    (tmp_path / "decks").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "decks" / f"{name}.yaml").write_text(
+            f"name: {name}\nlessons: ../content\noutput: same\n", encoding="utf-8"
+        )
+    result = run_cli("build", cwd=tmp_path, env=ENV)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: two decks would write the same output file (set `output:` apart)\n"
+    )
+    assert not (tmp_path / "dist").exists()
