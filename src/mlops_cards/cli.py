@@ -169,6 +169,67 @@ def schema() -> None:
 # --- build -------------------------------------------------------------------------------------
 
 
+@cli.command()
+@click.argument("sources", nargs=-1)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Output folder (decks) or FILE.apkg (lessons). Default: dist/",
+)
+@click.option(
+    "--lock",
+    "lock",
+    type=click.Path(path_type=Path),
+    help="Lock file of an ad-hoc deck (default: beside the output).",
+)
+@click.option("--frozen", is_flag=True, help="Fail, writing nothing, if the lock would change.")
+@click.option(
+    "--retire", is_flag=True, help="Keep publishing notes gone from the source, tagged `retired`."
+)
+def build(
+    sources: tuple[str, ...], output: Path | None, lock: Path | None, frozen: bool, retire: bool
+) -> None:
+    """Build Anki decks (.apkg) that update in place on re-import.
+
+    SOURCES are deck manifests (decks/*.yaml, the default: every one) built into -o DIR, or
+    lesson files built into one ad-hoc deck: `build LESSON... -o FILE.apkg`. Writes SHA256SUMS
+    and build-report.json beside the outputs, and updates each deck's lock file.
+    """
+    from mlops_cards.manifest import ManifestError, find_manifests, load_manifest
+    from mlops_cards.pipeline import DeckTarget, adhoc_manifest, report_text
+    from mlops_cards.pipeline import build as build_decks
+
+    manifest_like = [s for s in sources if s.endswith((".yaml", ".yml"))]
+    if manifest_like and len(manifest_like) != len(sources):
+        raise UsageError("give either deck manifests (.yaml) or lesson files, not both")
+    if sources and not manifest_like:
+        if output is None or output.suffix != ".apkg":
+            raise UsageError("building from lesson files needs `-o FILE.apkg`")
+        lock_path = lock or output.with_name(output.stem + ".lock.json")
+        manifest = adhoc_manifest([Path(s) for s in sources], output)
+        targets = [DeckTarget(manifest, output, lock_path)]
+        out_dir = output.parent
+    else:
+        if lock is not None:
+            raise UsageError("--lock is for ad-hoc decks; a manifest's lock sits beside it")
+        paths = [Path(s) for s in sources] or find_manifests(Path("decks"))
+        if not paths:
+            raise CardsError("no deck manifests in decks/ (give MANIFEST.yaml or lesson files)")
+        out_dir = output or Path("dist")
+        if out_dir.suffix == ".apkg":
+            raise UsageError("-o is a folder when building from manifests")
+        try:
+            manifests = [load_manifest(p) for p in paths]
+        except ManifestError as exc:
+            for diagnostic in exc.diagnostics:
+                click.echo(diagnostic.format(), err=True)
+            sys.exit(1)
+        targets = [DeckTarget(m, out_dir / f"{m.output}.apkg", m.lock_path) for m in manifests]
+    report = build_decks(targets, out_dir, frozen=frozen, retire=retire)
+    click.echo(report_text(report))
+
+
 # --- checklist ---------------------------------------------------------------------------------
 
 

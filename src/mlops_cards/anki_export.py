@@ -1,0 +1,113 @@
+"""Write an .apkg with genanki — the only module that imports it — byte-reproducibly.
+
+genanki gives every note and note type one build timestamp and writes zip entries with the
+current time. We let it fill an SQLite collection, then set each note's and note type's `mod`
+from the lock, and zip the result ourselves with fixed entry dates, permissions and order.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import tempfile
+import warnings
+import zipfile
+from itertools import count
+from pathlib import Path
+
+import genanki
+
+from mlops_cards.deckdata import DeckNote, ExportDeck, NoteTypeLike
+
+# 1980-01-01 is the earliest date a zip entry can hold; any fixed value would do.
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_FILE_MODE = 0o100644 << 16  # a regular file, rw-r--r--
+
+
+def _model(notetype: NoteTypeLike) -> genanki.Model:
+    # Field and template ids let Anki (>= 2.1.67) merge a changed note type instead of copying it.
+    fields = [{"name": name, "id": fid} for name, fid in notetype.fields]
+    templates = [
+        {"name": name, "id": tid, "qfmt": qfmt, "afmt": afmt}
+        for name, tid, qfmt, afmt in notetype.templates
+    ]
+    return genanki.Model(
+        model_id=notetype.model_id,
+        name=notetype.name,
+        fields=fields,
+        templates=templates,
+        css=notetype.css,
+        model_type=genanki.Model.CLOZE if notetype.is_cloze else genanki.Model.FRONT_BACK,
+    )
+
+
+def _note(model: genanki.Model, note: DeckNote) -> genanki.Note:
+    return genanki.Note(model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid)
+
+
+def _fill_collection(deck: ExportDeck, db_path: Path) -> None:
+    models = {nt.model_id: _model(nt) for nt, _ in deck.notetypes}
+    decks = {deck.name: genanki.Deck(deck.deck_id, deck.name, deck.description)}
+    for name, deck_id in deck.subdecks:
+        decks[name] = genanki.Deck(deck_id, name)
+    for note in deck.notes:
+        decks[note.deck].add_note(_note(models[note.notetype], note))
+    for model in models.values():
+        decks[deck.name].add_model(model)
+
+    # Note and card ids come from this timestamp; the newest mod makes them reproducible.
+    timestamp = max([n.mod for n in deck.notes] + [mod for _, mod in deck.notetypes] + [0])
+    conn = sqlite3.connect(db_path)
+    try:
+        cursor = conn.cursor()
+        with warnings.catch_warnings():
+            # genanki warns about HTML it does not know; our HTML comes from the renderer.
+            warnings.simplefilter("ignore")
+            genanki.Package(list(decks.values())).write_to_db(
+                cursor, timestamp, count(timestamp * 1000)
+            )
+        _set_mods(cursor, deck)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _set_mods(cursor: sqlite3.Cursor, deck: ExportDeck) -> None:
+    for note in deck.notes:
+        cursor.execute("UPDATE notes SET mod = ? WHERE guid = ?", (note.mod, note.guid))
+        cursor.execute(
+            "UPDATE cards SET mod = ? WHERE nid = (SELECT id FROM notes WHERE guid = ?)",
+            (note.mod, note.guid),
+        )
+    (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
+    models = json.loads(models_json)
+    for notetype, mod in deck.notetypes:
+        models[str(notetype.model_id)]["mod"] = mod
+    cursor.execute("UPDATE col SET models = ?", (json.dumps(models, sort_keys=True),))
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3  # unix, so the permission bits below mean the same everywhere
+    info.external_attr = _FILE_MODE
+    return info
+
+
+def apkg_bytes(deck: ExportDeck) -> bytes:
+    """The .apkg for `deck`: same input, same bytes (no clock, no hash seed, no timezone)."""
+    with tempfile.TemporaryDirectory(prefix="mlops-cards-") as tmp:
+        db_path = Path(tmp) / "collection.anki2"
+        _fill_collection(deck, db_path)
+        collection = db_path.read_bytes()
+
+    media = sorted(deck.media)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(_entry("collection.anki2"), collection, compresslevel=6)
+        index = {str(i): name for i, (name, _) in enumerate(media)}
+        archive.writestr(_entry("media"), json.dumps(index, ensure_ascii=False), compresslevel=6)
+        for i, (_, path) in enumerate(media):
+            archive.writestr(_entry(str(i)), path.read_bytes(), compresslevel=6)
+    return buffer.getvalue()

@@ -1,0 +1,297 @@
+"""The lock file: what was published, so that a rebuild keeps every unchanged note's `mod`.
+
+Anki updates a note on re-import only when the incoming `mod` is strictly newer. So a note whose
+content changed gets a new, later `mod`; an unchanged one keeps its old `mod` (a learner's own edit
+survives, and the build is reproducible). Notes stay in the lock after they leave the source, so
+their content can still be published (tagged `retired`) and a revived note keeps its history.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from mlops_cards.deckdata import DeckNote, NoteTypeLike
+from mlops_cards.errors import CardsError
+
+FORMAT = 1
+RETIRED_TAG = "retired"
+
+
+@dataclass(frozen=True)
+class LockedNote:
+    hash: str
+    mod: int
+    lesson: str
+    kind: str
+    key: str
+    notetype: int
+    deck: str
+    fields: tuple[str, ...]  # as published, so a retired note can still be published
+    tags: tuple[str, ...]
+    retired: bool = False
+
+
+@dataclass(frozen=True)
+class LockedNoteType:
+    name: str
+    hash: str
+    mod: int
+
+
+@dataclass(frozen=True)
+class Lock:
+    notes: dict[str, LockedNote] = field(default_factory=dict)  # by GUID
+    notetypes: dict[str, LockedNoteType] = field(default_factory=dict)  # by model id
+
+
+@dataclass(frozen=True)
+class LockUpdate:
+    """The lock after this build and how each note compares with the old one."""
+
+    lock: Lock
+    notes: tuple[DeckNote, ...]  # to publish, with their mods (retired ones included if asked)
+    notetype_mods: dict[int, int]
+    new: tuple[DeckNote, ...]
+    changed: tuple[DeckNote, ...]
+    unchanged: tuple[DeckNote, ...]
+    retired: tuple[DeckNote, ...]  # gone from the source (published only with retire=True)
+    notetypes_changed: tuple[str, ...]  # names of note types new or changed
+
+
+def _bad(path: Path, what: str) -> CardsError:
+    return CardsError(
+        f"{path}: {what} (restore it from version control, or delete it to start a new lock: "
+        "every note then counts as new)"
+    )
+
+
+def read_lock(path: Path) -> Lock:
+    """Read a lock file; a missing file is an empty lock."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Lock()
+    except UnicodeDecodeError:
+        raise _bad(path, "lock file is not UTF-8") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _bad(path, f"lock file is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("format"), int):
+        raise _bad(path, "not a mlops-cards lock file (no format version)")
+    if data["format"] > FORMAT:
+        raise CardsError(
+            f"{path}: lock file format {data['format']} is newer than this mlops-cards "
+            f"understands ({FORMAT}); upgrade mlops-cards"
+        )
+    try:
+        return Lock(
+            notes={g: _note_from_json(v) for g, v in sorted(data["notes"].items())},
+            notetypes={m: _notetype_from_json(v) for m, v in sorted(data["notetypes"].items())},
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _bad(path, f"lock file is damaged ({type(exc).__name__}: {exc})") from None
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return value
+
+
+def _int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _note_from_json(v: dict[str, Any]) -> LockedNote:
+    return LockedNote(
+        hash=_str(v["hash"]),
+        mod=_int(v["mod"]),
+        lesson=_str(v["lesson"]),
+        kind=_str(v["kind"]),
+        key=_str(v["key"]),
+        notetype=_int(v["notetype"]),
+        deck=_str(v["deck"]),
+        fields=tuple(_str(f) for f in v["fields"]),
+        tags=tuple(_str(t) for t in v["tags"]),
+        retired=bool(v.get("retired", False)),
+    )
+
+
+def _notetype_from_json(v: dict[str, Any]) -> LockedNoteType:
+    return LockedNoteType(name=_str(v["name"]), hash=_str(v["hash"]), mod=_int(v["mod"]))
+
+
+def lock_json(lock: Lock) -> str:
+    """Diff-friendly text: sorted keys, one value per line, trailing newline."""
+    notes = {}
+    for guid, n in lock.notes.items():
+        entry: dict[str, Any] = {
+            "hash": n.hash,
+            "mod": n.mod,
+            "lesson": n.lesson,
+            "kind": n.kind,
+            "key": n.key,
+            "notetype": n.notetype,
+            "deck": n.deck,
+            "fields": list(n.fields),
+            "tags": list(n.tags),
+        }
+        if n.retired:
+            entry["retired"] = True
+        notes[guid] = entry
+    notetypes = {
+        mid: {"name": t.name, "hash": t.hash, "mod": t.mod} for mid, t in lock.notetypes.items()
+    }
+    data = {"format": FORMAT, "notes": notes, "notetypes": notetypes}
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_lock(lock: Lock, path: Path) -> None:
+    """Write atomically: a temp file in the same folder, then os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(lock_json(lock))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _next_mod(old: int, now: int) -> int:
+    # Strictly newer than what learners have, even when the clock (or SOURCE_DATE_EPOCH) lags.
+    return max(old + 1, now)
+
+
+def _locked(note: DeckNote) -> LockedNote:
+    return LockedNote(
+        hash=note.content_hash(),
+        mod=note.mod,
+        lesson=note.lesson_id,
+        kind=note.kind,
+        key=note.key,
+        notetype=note.notetype,
+        deck=note.deck,
+        fields=note.fields,
+        tags=note.tags,
+        retired=note.retired,
+    )
+
+
+def _from_locked(guid: str, entry: LockedNote) -> DeckNote:
+    return DeckNote(
+        guid=guid,
+        lesson_id=entry.lesson,
+        kind=entry.kind,
+        key=entry.key,
+        notetype=entry.notetype,
+        fields=entry.fields,
+        tags=entry.tags,
+        deck=entry.deck,
+        mod=entry.mod,
+        retired=entry.retired,
+    )
+
+
+def update_lock(
+    old: Lock,
+    notes: list[DeckNote],
+    notetypes: list[NoteTypeLike],
+    now: int,
+    retire: bool = False,
+) -> LockUpdate:
+    """Compare this build's notes with the lock and decide every `mod`."""
+    new, changed, unchanged, retired, publish = [], [], [], [], []
+    entries: dict[str, LockedNote] = {}
+    for note in notes:
+        before = old.notes.get(note.guid)
+        if before is None:
+            note = replace(note, mod=now)
+            new.append(note)
+        elif before.hash == note.content_hash():
+            note = replace(note, mod=before.mod)
+            unchanged.append(note)
+        else:
+            note = replace(note, mod=_next_mod(before.mod, now))
+            changed.append(note)
+        entries[note.guid] = _locked(note)
+        publish.append(note)
+
+    known_types = {t.model_id for t in notetypes}
+    for guid, entry in old.notes.items():
+        if guid in entries:
+            continue
+        gone = _from_locked(guid, entry)
+        if retire and gone.notetype in known_types:
+            tags = tuple(sorted({*gone.tags, RETIRED_TAG}))
+            shown = replace(gone, tags=tags, retired=True)
+            if shown.content_hash() != entry.hash:
+                shown = replace(shown, mod=_next_mod(entry.mod, now))
+            publish.append(shown)
+            entries[guid] = _locked(shown)
+            retired.append(shown)
+        else:
+            entries[guid] = replace(entry, retired=True)
+            retired.append(replace(gone, retired=True))
+
+    types: dict[str, LockedNoteType] = {}
+    mods: dict[int, int] = {}
+    types_changed = []
+    for nt in notetypes:
+        mid = str(nt.model_id)
+        digest = nt.content_hash()
+        before_type = old.notetypes.get(mid)
+        if before_type is None:
+            mod = now
+        elif before_type.hash == digest and before_type.name == nt.name:
+            mod = before_type.mod
+        else:
+            mod = _next_mod(before_type.mod, now)
+        if before_type is None or mod != before_type.mod:
+            types_changed.append(nt.name)
+        types[mid] = LockedNoteType(name=nt.name, hash=digest, mod=mod)
+        mods[nt.model_id] = mod
+    # Note types no longer used stay in the lock: dropping them would lose their mod.
+    for mid, t in old.notetypes.items():
+        types.setdefault(mid, t)
+
+    return LockUpdate(
+        lock=Lock(notes=dict(sorted(entries.items())), notetypes=dict(sorted(types.items()))),
+        notes=tuple(publish),
+        notetype_mods=mods,
+        new=tuple(new),
+        changed=tuple(changed),
+        unchanged=tuple(unchanged),
+        retired=tuple(retired),
+        notetypes_changed=tuple(types_changed),
+    )
+
+
+def lock_differences(old: Lock, new: Lock) -> list[str]:
+    """One line per note or note type whose lock entry would change, for `--frozen`."""
+    notes = []
+    for guid in old.notes.keys() | new.notes.keys():
+        before, after = old.notes.get(guid), new.notes.get(guid)
+        if before == after:
+            continue
+        entry = after or before
+        assert entry is not None
+        what = "new" if before is None else "retired" if entry.retired else "changed"
+        label = f"{entry.lesson}/{entry.kind}/{entry.key}"
+        notes.append((label, f"{what} note {label} ({guid})"))
+    types = []
+    for mid in old.notetypes.keys() | new.notetypes.keys():
+        if old.notetypes.get(mid) != new.notetypes.get(mid):
+            name = (new.notetypes.get(mid) or old.notetypes[mid]).name
+            what = "changed" if mid in old.notetypes else "new"
+            types.append((name, f"{what} note type {name} ({mid})"))
+    return [line for _, line in sorted(notes)] + [line for _, line in sorted(types)]

@@ -1,0 +1,149 @@
+"""Cards → Anki notes: field HTML, GUID, tags and subdeck for every card a deck holds.
+
+Which note type a card uses and which card kinds are on come from the manifest. Field values are
+given by name, in each note type's field order.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlops_cards.deckdata import DeckNote, NoteTypeLike
+from mlops_cards.errors import CardsError
+from mlops_cards.identity import note_guid, note_tags, subdeck_name
+from mlops_cards.manifest import CardKinds
+from mlops_cards.models import Card, LessonContent
+from mlops_cards.render import CardRenderer
+
+# Card kind -> note type kind. Extra cards from YAML are questions the lesson did not ask.
+NOTETYPE_OF = {"question": "question", "extra": "question", "objective": "objective"}
+
+
+@dataclass(frozen=True)
+class LessonDeck:
+    """A lesson with its place in the deck."""
+
+    content: LessonContent
+    number: int  # NN in the subdeck name: front-matter sort, else position
+    subdeck: str
+
+
+def order_lessons(deck: str, contents: list[LessonContent]) -> list[LessonDeck]:
+    """Lessons by front-matter sort (unsorted last, by path), each with its subdeck name.
+
+    NN is the lesson's `sort`, so adding a lesson never renames the others' subdecks; unsorted
+    lessons are numbered after the largest sort.
+    """
+    ordered = sorted(
+        contents, key=lambda c: (c.lesson.sort is None, c.lesson.sort or 0, c.lesson.path)
+    )
+    next_number = max([c.lesson.sort or 0 for c in contents] + [0]) + 1
+    result = []
+    for content in ordered:
+        lesson = content.lesson
+        number = lesson.sort
+        if number is None:
+            number, next_number = next_number, next_number + 1
+        title = lesson.title or lesson.id
+        result.append(LessonDeck(content, number, subdeck_name(deck, number, title)))
+    return result
+
+
+def cloze_markdown(sentence: str, term: str) -> str | None:
+    """The sentence with the first mention of `term` as cloze c1; None when it is not there."""
+    match = re.search(re.escape(term), sentence, flags=re.IGNORECASE)
+    if not match:
+        return None
+    return f"{sentence[: match.start()]}{{{{c1::{match.group(0)}}}}}{sentence[match.end() :]}"
+
+
+class NoteBuilder:
+    """Builds the notes of one deck; the renderer collects the media they use."""
+
+    def __init__(
+        self,
+        notetypes: Mapping[str, NoteTypeLike],
+        renderer: CardRenderer,
+        kinds: CardKinds,
+    ) -> None:
+        self.notetypes = notetypes
+        self.renderer = renderer
+        self.kinds = kinds
+
+    def notes(self, lessons: list[LessonDeck]) -> list[DeckNote]:
+        result: list[DeckNote] = []
+        for lesson in lessons:
+            for card in lesson.content.cards:
+                result.extend(self._card_notes(lesson, card))
+        return result
+
+    def _card_notes(self, lesson: LessonDeck, card: Card) -> list[DeckNote]:
+        kinds = self.kinds
+        if card.kind == "term":
+            notes = [self._note(lesson, card, "term", "term")] if kinds.terms else []
+            cloze = cloze_markdown(card.context, card.label or card.key) if card.context else None
+            if kinds.cloze and cloze is not None:
+                notes.append(self._note(lesson, card, "cloze", "cloze", cloze))
+            return notes
+        wanted = {"question": kinds.questions, "extra": kinds.questions}.get(card.kind)
+        if card.kind == "objective":
+            wanted = kinds.objectives
+        if not wanted:
+            return []
+        return [self._note(lesson, card, card.kind, NOTETYPE_OF[card.kind])]
+
+    def _note(
+        self, lesson: LessonDeck, card: Card, kind: str, notetype_kind: str, cloze: str = ""
+    ) -> DeckNote:
+        notetype = self.notetypes.get(notetype_kind)
+        if notetype is None:
+            raise CardsError(f"no `{notetype_kind}` note type in the templates folder")
+        values = self._values(lesson, card, kind, cloze)
+        names = [name for name, _ in notetype.fields]
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise CardsError(f"note type {notetype.name} lacks the field(s) {', '.join(unknown)}")
+        fields = tuple(values.get(name, "") for name in names)
+        lesson_id = card.lesson_id
+        tags = note_tags(lesson_id, kind, (*lesson.content.tags, *card.tags))
+        return DeckNote(
+            guid=note_guid(lesson_id, kind, card.key),
+            lesson_id=lesson_id,
+            kind=kind,
+            key=card.key,
+            notetype=notetype.model_id,
+            fields=fields,
+            tags=tags,
+            deck=lesson.subdeck,
+        )
+
+    def _values(self, lesson: LessonDeck, card: Card, kind: str, cloze: str) -> dict[str, str]:
+        """Field name -> HTML for the note types in `card_templates/` (see notetypes.py)."""
+        source = Path(lesson.content.lesson.path)
+        line = card.line or 1
+        front = self._html(card.front, source, line)
+        back = self._html(card.back, source, line)
+        common = {
+            "Lesson": html.escape(lesson.content.lesson.title or lesson.content.lesson.id),
+            "Source": html.escape(source.name),
+        }
+        if kind == "term":
+            return {
+                "Term": html.escape(card.front),  # the term is plain text
+                "Definition": back,
+                "Sentence": self._html(card.context, source, line),
+                "Reverse": "y" if self.kinds.reverse else "",
+                **common,
+            }
+        if kind == "cloze":
+            return {"Text": self._html(cloze, source, line), "Back Extra": back, **common}
+        if kind == "objective":
+            return {"Objective": front, "Answer": back, **common}
+        return {"Front": front, "Back": back, "Label": html.escape(card.label or ""), **common}
+
+    def _html(self, markdown: str, source: Path, line: int) -> str:
+        return self.renderer.html(markdown, source=source, line=line) if markdown else ""

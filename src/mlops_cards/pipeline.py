@@ -1,0 +1,298 @@
+"""extract → merge → render → export, for every deck; then the report, the lock, the outputs.
+
+Everything is computed in memory first and written only when every deck built: a failed build
+leaves the previous outputs untouched, and each file is replaced atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlops_cards.anki_export import apkg_bytes
+from mlops_cards.deckdata import DeckNote, ExportDeck
+from mlops_cards.errors import CardsError
+from mlops_cards.extract import find_lessons
+from mlops_cards.identity import stable_id
+from mlops_cards.lockfile import Lock, lock_differences, lock_json, read_lock, update_lock
+from mlops_cards.manifest import CardKinds, DeckManifest
+from mlops_cards.merge import merge_lesson
+from mlops_cards.models import Diagnostic, LessonContent
+from mlops_cards.notes import NoteBuilder, order_lessons
+from mlops_cards.notetypes import load_note_types
+from mlops_cards.render import CardRenderer
+
+REPORT_NAME = "build-report.json"
+SUMS_NAME = "SHA256SUMS"
+
+
+class BuildError(CardsError):
+    """The sources have errors (diagnostics) or the lock would change in a frozen build."""
+
+    def __init__(self, message: str, lines: tuple[str, ...] = ()) -> None:
+        self.lines = lines
+        super().__init__(message + "".join(f"\n  {line}" for line in lines))
+
+
+@dataclass(frozen=True)
+class DeckTarget:
+    """One deck to build: its manifest, where the .apkg goes, and its lock."""
+
+    manifest: DeckManifest
+    output: Path
+    lock: Path
+
+
+@dataclass(frozen=True)
+class DeckReport:
+    name: str
+    output: Path
+    sha256: str
+    lock: Path
+    lock_written: bool
+    notes_per_kind: tuple[tuple[str, int], ...]
+    new: tuple[str, ...]  # "lesson/kind/key"
+    changed: tuple[str, ...]
+    unchanged: int
+    retired: tuple[str, ...]
+    retired_published: bool
+    notetypes_changed: tuple[str, ...]
+    unanswered: tuple[str, ...]  # "path:line: kind key: text"
+    media: int
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    decks: tuple[DeckReport, ...]
+    sums: Path
+    report: Path
+
+
+@dataclass(frozen=True)
+class _Built:
+    target: DeckTarget
+    data: bytes
+    old_lock: Lock
+    new_lock: Lock
+    report: DeckReport
+
+
+def build_time() -> int:
+    """`SOURCE_DATE_EPOCH` when set (reproducible builds), else the clock."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None:
+        return int(time.time())
+    if not value.strip().isdigit():
+        raise CardsError(f"SOURCE_DATE_EPOCH must be whole seconds, got {value!r}")
+    return int(value)
+
+
+def course_root(manifest: DeckManifest) -> Path:
+    """The folder no image may leave: the project (above `decks/`) and every lesson folder."""
+    base = manifest.path.parent.resolve()
+    if base.name == "decks":
+        base = base.parent
+    folders = [base, *(p.resolve().parent for p in manifest.lessons)]
+    return Path(os.path.commonpath(folders))
+
+
+def adhoc_manifest(lessons: list[Path], output: Path) -> DeckManifest:
+    """A deck built straight from lesson files, named after the output file."""
+    name = output.stem
+    return DeckManifest(
+        path=output.with_suffix(".yaml"),
+        name=name,
+        deck_id=stable_id(name),
+        description="",
+        lessons=tuple(lessons),
+        cards=CardKinds(),
+        templates=None,
+        output=name,
+    )
+
+
+def load_contents(manifest: DeckManifest) -> tuple[list[LessonContent], list[Diagnostic]]:
+    """Extract and merge every lesson; errors in any of them stop the build."""
+    lessons, failures = find_lessons([str(p) for p in manifest.lessons])
+    if failures:
+        raise BuildError(f"{manifest.path}: cannot read every lesson", tuple(failures))
+    if not lessons:
+        raise CardsError(f"{manifest.path}: no lessons found (check `lessons:`)")
+    contents = [merge_lesson(lesson) for lesson in lessons]
+    diagnostics = sorted(
+        {d for c in contents for d in (*c.lesson.diagnostics, *c.diagnostics)},
+        key=Diagnostic.sort_key,
+    )
+    errors = tuple(d.format() for d in diagnostics if d.level == "error")
+    if errors:
+        raise BuildError(f"{manifest.name}: the lessons have errors; fix them first", errors)
+    seen: dict[str, str] = {}
+    for content in contents:
+        other = seen.setdefault(content.lesson.id, content.lesson.path)
+        if other != content.lesson.path:
+            raise CardsError(
+                f"{content.lesson.path}: lesson id `{content.lesson.id}` is also used by {other} "
+                "(set `id:` in the front matter or the YAML to tell them apart)"
+            )
+    # "has no answer" warnings are listed as unanswered items already: say them once.
+    unanswered = {(c.lesson.path, u.line) for c in contents for u in c.unanswered}
+    warnings = [
+        d for d in diagnostics if d.level == "warning" and (d.path, d.line) not in unanswered
+    ]
+    return contents, warnings
+
+
+def _label(note: DeckNote) -> str:
+    return f"{note.lesson_id}/{note.kind}/{note.key}"
+
+
+def _unanswered(contents: list[LessonContent]) -> tuple[str, ...]:
+    return tuple(
+        f"{c.lesson.path}:{u.line}: {u.kind} {u.key}: {' '.join(u.text.split())[:80]}"
+        for c in contents
+        for u in c.unanswered
+    )
+
+
+def _build_deck(target: DeckTarget, now: int, frozen: bool, retire: bool) -> _Built:
+    manifest = target.manifest
+    contents, warnings = load_contents(manifest)
+    lessons = order_lessons(manifest.name, contents)
+    renderer = CardRenderer(course_root(manifest))
+    notetypes = load_note_types(manifest.templates)
+    notes = NoteBuilder(notetypes, renderer, manifest.cards).notes(lessons)
+
+    old_lock = read_lock(target.lock)
+    update = update_lock(old_lock, notes, list(notetypes.values()), now, retire)
+    if frozen:
+        differences = lock_differences(old_lock, update.lock)
+        if differences:
+            raise BuildError(
+                f"{target.lock}: the lock would change (--frozen); build without --frozen "
+                "and commit the lock",
+                tuple(differences),
+            )
+    published_types = {n.notetype for n in update.notes}
+    types = [t for t in notetypes.values() if t.model_id in published_types]
+    deck = ExportDeck(
+        name=manifest.name,
+        deck_id=manifest.deck_id,
+        description=manifest.description,
+        subdecks=tuple(
+            (name, stable_id(name))
+            for name in dict.fromkeys(
+                [lesson.subdeck for lesson in lessons] + [n.deck for n in update.notes]
+            )
+        ),
+        notetypes=tuple((t, update.notetype_mods[t.model_id]) for t in types),
+        notes=update.notes,
+        media=tuple(sorted(renderer.media().items())),
+    )
+    data = apkg_bytes(deck)
+    report = DeckReport(
+        name=manifest.name,
+        output=target.output,
+        sha256=hashlib.sha256(data).hexdigest(),
+        lock=target.lock,
+        lock_written=lock_json(update.lock) != lock_json(old_lock),
+        notes_per_kind=tuple(sorted(Counter(n.kind for n in update.notes).items())),
+        new=tuple(_label(n) for n in update.new),
+        changed=tuple(_label(n) for n in update.changed),
+        unchanged=len(update.unchanged),
+        retired=tuple(_label(n) for n in update.retired),
+        retired_published=retire,
+        notetypes_changed=update.notetypes_changed,
+        unanswered=_unanswered(contents),
+        media=len(deck.media),
+        warnings=tuple(d.format() for d in warnings),
+    )
+    return _Built(target, data, old_lock, update.lock, report)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def report_json(decks: tuple[DeckReport, ...]) -> str:
+    """The build report as JSON: nothing volatile, so it is reproducible too."""
+    data = [
+        {
+            "deck": d.name,
+            "output": d.output.name,
+            "sha256": d.sha256,
+            "lock": str(d.lock),
+            "notes": dict(d.notes_per_kind),
+            "new": list(d.new),
+            "changed": list(d.changed),
+            "unchanged": d.unchanged,
+            "retired": list(d.retired),
+            "retired_published": d.retired_published,
+            "notetypes_changed": list(d.notetypes_changed),
+            "unanswered": list(d.unanswered),
+            "media": d.media,
+        }
+        for d in decks
+    ]
+    return json.dumps({"decks": data}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def build(
+    targets: list[DeckTarget], out_dir: Path, frozen: bool = False, retire: bool = False
+) -> BuildReport:
+    """Build every deck, then write the .apkg files, locks, SHA256SUMS and the JSON report."""
+    now = build_time()
+    built = [_build_deck(t, now, frozen, retire) for t in targets]
+    outputs = [b.target.output for b in built]
+    if len(set(outputs)) != len(outputs):
+        raise CardsError("two decks would write the same output file (set `output:` apart)")
+
+    for b in built:
+        _write_atomic(b.target.output, b.data)
+    for b in built:
+        if b.report.lock_written:
+            _write_atomic(b.target.lock, lock_json(b.new_lock).encode("utf-8"))
+    decks = tuple(b.report for b in built)
+    sums = "".join(f"{d.sha256}  {d.output.name}\n" for d in sorted(decks, key=lambda d: d.output))
+    _write_atomic(out_dir / SUMS_NAME, sums.encode("utf-8"))
+    _write_atomic(out_dir / REPORT_NAME, report_json(decks).encode("utf-8"))
+    return BuildReport(decks, out_dir / SUMS_NAME, out_dir / REPORT_NAME)
+
+
+def report_text(report: BuildReport) -> str:
+    """What the CLI prints: per deck, what changed for learners and what is still missing."""
+    lines = []
+    for d in report.decks:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in d.notes_per_kind) or "none"
+        lines.append(f"{d.name} -> {d.output}")
+        lines.append(f"  notes: {sum(n for _, n in d.notes_per_kind)} ({kinds}); media: {d.media}")
+        retired_word = "retired (published, tagged retired)" if d.retired_published else "retired"
+        lines.append(
+            f"  against {d.lock}: {len(d.new)} new, {len(d.changed)} changed, "
+            f"{d.unchanged} unchanged, {len(d.retired)} {retired_word}"
+        )
+        for title, items in (("changed", d.changed), ("retired", d.retired)):
+            lines.extend(f"    {title}: {item}" for item in items)
+        if d.notetypes_changed:
+            lines.append(f"  note types new or changed: {', '.join(d.notetypes_changed)}")
+        lines.append(f"  unanswered: {len(d.unanswered)}")
+        lines.extend(f"    {item}" for item in d.unanswered)
+        lines.extend(f"  {w}" for w in d.warnings)
+        lines.append(f"  sha256 {d.sha256}")
+    lines.append(f"wrote {report.sums} and {report.report}")
+    return "\n".join(lines)

@@ -1,0 +1,32 @@
+from pathlib import Path
+
+import pytest
+
+from mlops_cards.errors import CardsError
+from mlops_cards.manifest import load_manifest
+from mlops_cards.pipeline import adhoc_manifest, build_time, course_root
+
+
+def test_source_date_epoch_wins_over_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert build_time() == 1700000000
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(CardsError) as info:
+        build_time()
+    assert str(info.value) == "SOURCE_DATE_EPOCH must be whole seconds, got 'yesterday'"
+
+
+def test_course_root_is_the_project_above_decks(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "a.md").write_text("# A\n")
+    (tmp_path / "decks").mkdir()
+    manifest = tmp_path / "decks" / "d.yaml"
+    manifest.write_text("name: D\nlessons: ../content/a.md\n")
+    assert course_root(load_manifest(manifest)) == tmp_path.resolve()
+
+
+def test_adhoc_deck_is_named_after_its_output(tmp_path: Path) -> None:
+    lesson = tmp_path / "l" / "a.md"
+    manifest = adhoc_manifest([lesson], tmp_path / "out" / "week1.apkg")
+    assert (manifest.name, manifest.output) == ("week1", "week1")
+    assert course_root(manifest) == tmp_path.resolve()
