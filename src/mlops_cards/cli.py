@@ -29,6 +29,35 @@ def fail(message: str, code: int = 1) -> None:
 # --- extract -----------------------------------------------------------------------------------
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the lessons as JSON.")
+def extract(paths: tuple[str, ...], as_json: bool) -> None:
+    """Say what lessons hold: objectives, questions, terms, tasks.
+
+    PATHS are lesson files (any extension) or directories (every *.md below them, ordered by
+    front-matter `sort`, then name). Exits 1 when a path cannot be read; the others are still shown.
+    """
+    import json
+
+    from mlops_cards.extract import find_lessons, lesson_as_dict, lesson_summary
+
+    lessons, errors = find_lessons(paths)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"lessons": [lesson_as_dict(x) for x in lessons]}, indent=2, ensure_ascii=False
+            )
+        )
+    else:
+        for lesson in lessons:
+            click.echo(lesson_summary(lesson))
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    if errors:
+        sys.exit(1)
+
+
 # --- check / init / schema ---------------------------------------------------------------------
 
 

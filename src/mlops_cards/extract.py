@@ -1,0 +1,695 @@
+"""Read a lesson written in the course's Markdown dialect and say what is in it.
+
+The lesson is parsed once with markdown-it-py; each construct (front matter, title, objectives,
+tasks, questions, terms) is then found by its own small function walking the token stream. Item
+texts are the Markdown source of the item (taken from the parsed block, so container prefixes such
+as list indentation and `>` are gone) with the marker, label and noise removed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from mlops_cards.errors import CardsError
+from mlops_cards.models import Diagnostic, Lesson, Objective, Question, Task, Term
+
+_PARSER = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
+
+# --- small text helpers ---------------------------------------------------------------------
+
+_KRAMDOWN_ATTR = re.compile(r"\s*\{:[^}\n]*\}")
+_TRAILING_BR = re.compile(r"(?:\s*<br\s*/?>)+\s*$", re.IGNORECASE)
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_CHECKBOX = re.compile(r"^\[([ xX])\](?:\s+|$)")
+
+
+def clean_markdown(text: str) -> str:
+    """Drop kramdown attributes, trailing `<br>` and hard-break backslashes; keep the rest."""
+    lines = []
+    for line in _KRAMDOWN_ATTR.sub("", text).split("\n"):
+        line = _TRAILING_BR.sub("", line).rstrip()
+        if line.endswith("\\") and not line.endswith("\\\\"):
+            line = line[:-1].rstrip()
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown inline source to plain text: no emphasis, backticks, links or HTML tags."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"<[^>\n]+>", "", text)
+    text = re.sub(r"`+", "", text)
+    text = re.sub(r"(\*\*|__|\*|~~)", "", text)
+    text = _KRAMDOWN_ATTR.sub("", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def slugify(text: str) -> str:
+    """`Introduction to MLOps` -> `introduction-to-mlops` (ASCII, dashes, never empty)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug or "lesson"
+
+
+def lesson_id_from_path(path: str) -> str:
+    """The file stem without its number prefix (`2. Foo.md` -> `foo`), slugified."""
+    stem = Path(path).stem
+    return slugify(re.sub(r"^\d+\s*[.)_-]?\s*", "", stem) or stem)
+
+
+def _line(token: Token) -> int:
+    return token.map[0] + 1 if token.map else 0
+
+
+# --- the parsed lesson ----------------------------------------------------------------------
+
+
+@dataclass
+class _Parsed:
+    """What every construct finder needs: the tokens, the path, and a place for diagnostics."""
+
+    path: str
+    tokens: list[Token]
+    diagnostics: list[Diagnostic]
+
+    def warn(self, line: int, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(self.path, line, "warning", message, hint))
+
+
+def _normalise(text: str) -> str:
+    """One newline style and no BOM, so line numbers match what editors show."""
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+# --- front matter and title -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _FrontMatter:
+    sort: int | None = None
+    title: str | None = None
+    id: str | None = None
+
+
+def _front_matter(parsed: _Parsed, text: str) -> _FrontMatter:
+    token = next((t for t in parsed.tokens if t.type == "front_matter"), None)
+    if token is None:
+        if text.startswith("---\n"):
+            parsed.warn(1, "front matter is opened with `---` but never closed", "add a `---` line")
+        return _FrontMatter()
+    try:
+        data = yaml.safe_load(token.content)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = 2 + (mark.line if mark is not None else 0)
+        parsed.warn(line, f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}")
+        return _FrontMatter()
+    if data is None:
+        return _FrontMatter()
+    if not isinstance(data, dict):
+        parsed.warn(1, "front matter is not a mapping of keys to values", "write `sort: 1`")
+        return _FrontMatter()
+    return _FrontMatter(
+        sort=_front_matter_int(parsed, data, "sort"),
+        title=_front_matter_str(parsed, data, "title"),
+        id=_front_matter_str(parsed, data, "id"),
+    )
+
+
+def _front_matter_int(parsed: _Parsed, data: dict[object, object], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    parsed.warn(1, f"front matter `{key}` should be a whole number, not {value!r}")
+    return None
+
+
+def _front_matter_str(parsed: _Parsed, data: dict[object, object], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value).strip() or None
+    parsed.warn(1, f"front matter `{key}` should be text, not {value!r}")
+    return None
+
+
+def _title(parsed: _Parsed, front: _FrontMatter) -> str | None:
+    if front.title:
+        return front.title
+    for index, token in enumerate(parsed.tokens):
+        if token.type == "heading_open":
+            return plain_text(parsed.tokens[index + 1].content) or None
+    return None
+
+
+# --- lists: the items of a list, objectives and tasks ---------------------------------------
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One list item: its first paragraph's Markdown, checkbox state and where it sits."""
+
+    text: str
+    line: int
+    depth: int
+    checkbox: str | None  # " " or "x" for task-list items, None for plain items
+
+
+def _first_inline(tokens: list[Token], item_index: int) -> Token | None:
+    """The inline token of a list item's first paragraph, if the item starts with one."""
+    nxt = tokens[item_index + 1] if item_index + 1 < len(tokens) else None
+    if nxt is not None and nxt.type == "paragraph_open":
+        return tokens[item_index + 2]
+    return None
+
+
+def _list_items(tokens: list[Token], start: int, stop: int) -> Iterator[_Item]:
+    """Every list item between token indexes start and stop, nested ones with their depth."""
+    depth = -1
+    for index in range(start, stop):
+        token = tokens[index]
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            depth += 1
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            depth -= 1
+        elif token.type == "list_item_open":
+            inline = _first_inline(tokens, index)
+            content = inline.content if inline is not None else ""
+            match = _CHECKBOX.match(content)
+            checkbox = match.group(1).lower() if match else None
+            text = clean_markdown(content[match.end() :] if match else content)
+            yield _Item(text, _line(token), max(depth, 0), checkbox)
+
+
+def _block_end(tokens: list[Token], open_index: int) -> int:
+    """Index just past the close token matching the open token at open_index."""
+    level = tokens[open_index].level
+    for index in range(open_index + 1, len(tokens)):
+        if tokens[index].level == level and tokens[index].nesting == -1:
+            return index + 1
+    return len(tokens)
+
+
+_OBJECTIVES_HEADING = re.compile(
+    r"^(?:\d+[.)]?\s*)?(?:today'?s\s+)?learning\s+objectives\s*:?$", re.I
+)
+_OBJECTIVES_INTRO = re.compile(r"(?:able to|learn to|learning objectives)\s*:$", re.I)
+
+
+def _objectives_range(tokens: list[Token]) -> tuple[int, int, bool] | None:
+    """Token range of the objectives, and whether only its first list counts.
+
+    A heading such as `## Learning Objectives` opens a section that ends at the next heading of
+    the same or higher level; a paragraph ending in "able to:" introduces the list right after it.
+    """
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open":
+            text = plain_text(tokens[index + 1].content)
+            if _OBJECTIVES_HEADING.match(text):
+                return index + 3, _section_end(tokens, index), False
+        if token.type == "paragraph_open" and token.level == 0:
+            text = plain_text(tokens[index + 1].content)
+            if _OBJECTIVES_INTRO.search(text):
+                after = index + 3
+                if after < len(tokens) and tokens[after].type.endswith("list_open"):
+                    return after, _block_end(tokens, after), True
+    return None
+
+
+def _section_end(tokens: list[Token], heading_index: int) -> int:
+    level = int(tokens[heading_index].tag[1:])
+    for index in range(heading_index + 1, len(tokens)):
+        token = tokens[index]
+        if token.type == "heading_open" and int(token.tag[1:]) <= level:
+            return index
+    return len(tokens)
+
+
+def _objective_items(tokens: list[Token]) -> list[_Item]:
+    found = _objectives_range(tokens)
+    if found is None:
+        return []
+    start, stop, whole_list = found
+    items = list(_list_items(tokens, start, stop))
+    if whole_list:
+        return items
+    tasks = [item for item in items if item.checkbox is not None]
+    if tasks:
+        return tasks
+    # A heading section without task items: the first list in it holds the objectives.
+    first = next((i for i in range(start, stop) if tokens[i].type.endswith("list_open")), None)
+    return [] if first is None else list(_list_items(tokens, first, _block_end(tokens, first)))
+
+
+def _objectives(items: list[_Item]) -> tuple[Objective, ...]:
+    return tuple(Objective(str(n), item.text, item.line) for n, item in enumerate(items, 1))
+
+
+def _tasks(parsed: _Parsed, objective_lines: set[int]) -> tuple[Task, ...]:
+    """Every task-list item that is not an objective, with the heading it sits under."""
+    tokens = parsed.tokens
+    tasks: list[Task] = []
+    section: str | None = None
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type == "heading_open":
+            section = plain_text(tokens[index + 1].content) or None
+        elif token.type in ("bullet_list_open", "ordered_list_open") and token.level == 0:
+            end = _block_end(tokens, index)
+            for item in _list_items(tokens, index, end):
+                if item.checkbox is not None and item.line not in objective_lines:
+                    tasks.append(
+                        Task(item.text, item.line, section, item.depth, item.checkbox == "x")
+                    )
+            index = end
+            continue
+        index += 1
+    return tuple(tasks)
+
+
+# --- questions ------------------------------------------------------------------------------
+
+_PENCIL = ":pencil:"
+_LABEL_FORMS = (
+    # **Exercise** 3a:   **Exercise 3a:**   **Exercise:** (no label)
+    re.compile(r"^\*\*Exercise\*\*\s*(?P<label>[\w.]+)\s*[:.]\s*", re.I),
+    re.compile(r"^\*\*Exercise\s+(?P<label>[\w.]+)\s*[:.]?\*\*\s*[:.]?\s*", re.I),
+    re.compile(r"^\*\*Exercise\s*:?\*\*\s*:?\s*", re.I),
+    # __2a__   **2a**   __Q1.__
+    re.compile(r"^(?:__|\*\*)(?P<label>Q?\d+(?:\.\d+)*[a-z]?)[.:]?(?:__|\*\*)\s*[.:]?\s*", re.I),
+    # Q1.  Q1:  Q3 (space)
+    re.compile(r"^(?P<label>Q\d+(?:\.\d+)*[a-z]?)(?:[.:)]\s*|\s+|$)", re.I),
+    # 3.1a   2.1a   1:   3)
+    re.compile(r"^(?P<label>\d+(?:\.\d+)*[a-z]?)(?:[.:)]\s+|[:)]|\s+|$)", re.I),
+)
+
+
+def split_label(text: str) -> tuple[str | None, str]:
+    """`Q1. What is MLOps?` -> ("Q1", "What is MLOps?"); unlabelled text -> (None, text)."""
+    for form in _LABEL_FORMS:
+        match = form.match(text)
+        if match:
+            label = match.groupdict().get("label")
+            return label, text[match.end() :].strip()
+    return None, text.strip()
+
+
+@dataclass
+class _RawQuestion:
+    line: int
+    parts: list[str]
+
+
+def _questions_in_paragraph(inline: Token) -> list[_RawQuestion]:
+    """Split one paragraph into questions: each `:pencil:` (after a line start or `<br>`) opens one.
+
+    Text after a question on a following line (a soft break) continues it.
+    """
+    questions: list[_RawQuestion] = []
+    first_line = _line(inline)
+    for offset, line in enumerate(inline.content.split("\n")):
+        for segment in _BR.split(line):
+            stripped = segment.strip()
+            if stripped.startswith(_PENCIL):
+                body = stripped[len(_PENCIL) :]
+                questions.append(_RawQuestion(first_line + offset, [body]))
+            elif stripped and questions:
+                questions[-1].parts.append(stripped)
+    return questions
+
+
+def _fence_markdown(token: Token) -> str:
+    if token.type == "code_block":
+        return "\n".join("    " + line for line in token.content.rstrip("\n").split("\n"))
+    return f"{token.markup}{token.info}\n{token.content}{token.markup}"
+
+
+def _following_code(tokens: list[Token], close_index: int) -> str | None:
+    """The fenced/indented code block right after a paragraph, at the same nesting level."""
+    nxt = close_index + 1
+    if (
+        nxt < len(tokens)
+        and tokens[nxt].type in ("fence", "code_block")
+        and tokens[nxt].level == tokens[close_index].level
+    ):
+        return _fence_markdown(tokens[nxt])
+    return None
+
+
+def _questions(parsed: _Parsed) -> tuple[Question, ...]:
+    tokens = parsed.tokens
+    raw: list[tuple[_RawQuestion, str | None]] = []
+    for index, token in enumerate(tokens):
+        if token.type != "inline" or _PENCIL not in token.content:
+            continue
+        if tokens[index - 1].type != "paragraph_open":
+            continue
+        found = _questions_in_paragraph(token)
+        if not found:
+            continue
+        code = _following_code(tokens, index + 1)
+        for position, question in enumerate(found):
+            raw.append((question, code if position == len(found) - 1 else None))
+    return _key_questions(parsed, raw)
+
+
+def _key_questions(
+    parsed: _Parsed, raw: list[tuple[_RawQuestion, str | None]]
+) -> tuple[Question, ...]:
+    questions: list[Question] = []
+    first_seen: dict[str, int] = {}
+    for position, (question, code) in enumerate(raw, 1):
+        label, first = split_label(clean_markdown(question.parts[0]))
+        text = "\n".join([first, *(clean_markdown(p) for p in question.parts[1:])]).strip()
+        if code is not None:
+            text = f"{text}\n\n{code}" if text else code
+        key = label if label is not None else f"q{position}"
+        key = _unique_key(parsed, key, question.line, first_seen)
+        questions.append(Question(key, label, text, question.line))
+    return tuple(questions)
+
+
+def _unique_key(parsed: _Parsed, key: str, line: int, first_seen: dict[str, int]) -> str:
+    """A repeated label gets `-2`, `-3`, ... and a warning naming both lines."""
+    if key not in first_seen:
+        first_seen[key] = line
+        return key
+    suffix = 2
+    while f"{key}-{suffix}" in first_seen:
+        suffix += 1
+    unique = f"{key}-{suffix}"
+    first_seen[unique] = line
+    parsed.warn(
+        line,
+        f"question label {key} is used again (first on line {first_seen[key]}, again on line "
+        f"{line}); this one is keyed {unique}",
+        "give each question its own label",
+    )
+    return unique
+
+
+# --- terms ----------------------------------------------------------------------------------
+
+_BELL = re.compile(r"^\(?:bell:\)?\s*")
+_TIP = re.compile(
+    r"^(?:\*\*|__)?(?:[\w-]+\s+){0,2}(?:note|tip|hint|warning|caution|important|reminder|remember)"
+    r"\s*(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*:|:)",
+    re.I,
+)
+_BOLD_TERM = re.compile(
+    r"^(?:\*\*|__)(?P<term>[^*_\n]{1,80}?)\s*(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*:)\s*"
+)
+_COLON_TERM = re.compile(r"^(?P<term>[^:.!?\n]{1,60}?):\s+")
+_REFERS_TO = re.compile(r"^['\"‘“]?(?P<term>[^'\"’”.!?\n]{1,60}?)['\"’”]?\s+refers?\s+to\b", re.I)
+_IS_ARE = re.compile(r"^(?P<subject>[^.!?\n]{1,80}?)\s+(?:is|are)\b", re.I)
+_CODE_TERM = re.compile(r"(`+)(?P<term>[^`\n]{1,60}?)\1")
+_CALLED = re.compile(
+    r"\b(?:called|known as|named)\s+(?P<term>\[[^\]]+\]|\*\*[^*]+\*\*|'[^']+'|\"[^\"]+\")"
+)
+_NOT_A_SUBJECT = {"this", "that", "it", "there", "these", "those", "they", "here", "which", "what"}
+
+
+@dataclass(frozen=True)
+class _TermShape:
+    term: str | None
+    definition: str
+
+
+def find_term(sentence: str) -> _TermShape:
+    """Find the term a bell paragraph names, by the shape of its first sentence."""
+    if _TIP.match(sentence):
+        return _TermShape(None, sentence)
+    for shape in (_bold_term, _refers_to_term, _colon_term, _is_are_term, _code_term, _called_term):
+        found = shape(sentence)
+        if found is not None:
+            return found
+    return _TermShape(None, sentence)
+
+
+def _bold_term(sentence: str) -> _TermShape | None:
+    match = _BOLD_TERM.match(sentence)
+    if match is None:
+        return None
+    return _TermShape(plain_text(match.group("term")), sentence[match.end() :].strip())
+
+
+def _refers_to_term(sentence: str) -> _TermShape | None:
+    match = _REFERS_TO.match(sentence)
+    return None if match is None else _TermShape(plain_text(match.group("term")), sentence)
+
+
+def _colon_term(sentence: str) -> _TermShape | None:
+    match = _COLON_TERM.match(sentence)
+    if match is None or len(match.group("term").split()) > 5 or "](" in match.group("term"):
+        return None
+    return _TermShape(plain_text(match.group("term")), sentence[match.end() :].strip())
+
+
+def _is_are_term(sentence: str) -> _TermShape | None:
+    match = _IS_ARE.match(sentence)
+    if match is None:
+        return None
+    subject = match.group("subject").rsplit(",", 1)[-1].strip()
+    subject = re.sub(r"^(?:a|an|the)\s+", "", subject, flags=re.I)
+    words = plain_text(subject).split()
+    if not words or len(words) > 4 or words[0].lower() in _NOT_A_SUBJECT:
+        return None
+    return _TermShape(" ".join(words).strip("'\"‘’“”"), sentence)
+
+
+def _code_term(sentence: str) -> _TermShape | None:
+    match = _CODE_TERM.search(_first_sentence(sentence))
+    return None if match is None else _TermShape(match.group("term").strip(), sentence)
+
+
+def _called_term(sentence: str) -> _TermShape | None:
+    match = _CALLED.search(_first_sentence(sentence))
+    if match is None:
+        return None
+    return _TermShape(plain_text(match.group("term")).strip("[]'\""), sentence)
+
+
+def _first_sentence(text: str) -> str:
+    """Up to the first full stop followed by a space (links and code may hold dots)."""
+    match = re.search(r"[.!?](?:\s|$)", text)
+    return text if match is None else text[: match.end()]
+
+
+def _terms(parsed: _Parsed) -> tuple[Term, ...]:
+    terms: list[Term] = []
+    seen: dict[str, int] = {}
+    for index, token in enumerate(parsed.tokens):
+        if token.type != "inline" or parsed.tokens[index - 1].type != "paragraph_open":
+            continue
+        match = _BELL.match(token.content)
+        if match is None or ":bell:" not in token.content[: match.end()]:
+            continue
+        bell = len(terms) + 1
+        sentence = clean_markdown(token.content[match.end() :])
+        shape = find_term(sentence)
+        key = shape.term if shape.term else f"bell-{bell}"
+        key = _unique_term_key(parsed, key, _line(token), seen)
+        terms.append(Term(key, shape.term, shape.definition, _line(token), bell, sentence))
+    return tuple(terms)
+
+
+def _unique_term_key(parsed: _Parsed, key: str, line: int, seen: dict[str, int]) -> str:
+    if key not in seen:
+        seen[key] = line
+        return key
+    suffix = 2
+    while f"{key}-{suffix}" in seen:
+        suffix += 1
+    parsed.warn(
+        line,
+        f"term {key!r} is defined again (first on line {seen[key]}, again on line {line}); "
+        f"this one is keyed {key}-{suffix}",
+    )
+    seen[f"{key}-{suffix}"] = line
+    return f"{key}-{suffix}"
+
+
+# --- public API -----------------------------------------------------------------------------
+
+
+def extract_text(text: str, path: str) -> Lesson:
+    """Everything a lesson holds, from its Markdown text. `path` is used for ids and messages."""
+    text = _normalise(text)
+    parsed = _Parsed(path, _PARSER.parse(text), [])
+    front = _front_matter(parsed, text)
+    objective_items = _objective_items(parsed.tokens)
+    objectives = _objectives(objective_items)
+    questions = _questions(parsed)
+    terms = _terms(parsed)
+    tasks = _tasks(parsed, {item.line for item in objective_items})
+    return Lesson(
+        path=path,
+        id=slugify(front.id) if front.id else lesson_id_from_path(path),
+        title=_title(parsed, front),
+        sort=front.sort,
+        objectives=objectives,
+        questions=questions,
+        terms=terms,
+        tasks=tasks,
+        diagnostics=tuple(sorted(parsed.diagnostics, key=Diagnostic.sort_key)),
+    )
+
+
+def read_lesson_text(path: Path, shown: str | None = None) -> str:
+    """The text of a lesson file, or a CardsError naming the path for binary/non-UTF-8 files."""
+    name = shown if shown is not None else str(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise CardsError(f"{name}: is a directory, not a lesson file") from None
+    except FileNotFoundError:
+        raise CardsError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise CardsError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    if b"\x00" in data:
+        raise CardsError(f"{name}: not a text file (it contains NUL bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CardsError(
+            f"{name}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
+
+
+def extract_file(path: Path, shown: str | None = None) -> Lesson:
+    """Extract one lesson file; `shown` is the path as the user wrote it (default: `path`)."""
+    name = shown if shown is not None else str(path)
+    return extract_text(read_lesson_text(path, name), name)
+
+
+def _natural_key(name: str) -> list[tuple[int, int | str]]:
+    """`2. b` before `10. a`: numbers inside names compare as numbers."""
+    return [
+        (0, int(part)) if part.isdigit() else (1, part.lower())
+        for part in re.split(r"(\d+)", name)
+        if part
+    ]
+
+
+def _directory_lessons(directory: Path, shown: str) -> tuple[list[Lesson], list[str]]:
+    lessons: list[Lesson] = []
+    errors: list[str] = []
+    files = [p for p in directory.rglob("*.md") if p.is_file()]
+    if not files:
+        return [], [f"{shown}: no lessons (*.md files) in this directory"]
+    for file in files:
+        try:
+            lessons.append(
+                extract_file(file, os.path.join(shown, str(file.relative_to(directory))))
+            )
+        except CardsError as exc:
+            errors.append(str(exc))
+    lessons.sort(
+        key=lambda lesson: (
+            lesson.sort is None,
+            lesson.sort if lesson.sort is not None else 0,
+            _natural_key(Path(lesson.path).relative_to(shown).as_posix()),
+        )
+    )
+    return lessons, sorted(errors)
+
+
+def find_lessons(paths: Sequence[str]) -> tuple[list[Lesson], list[str]]:
+    """Lessons for files and directories (every `*.md` below, by front-matter sort then name).
+
+    Returns the lessons that could be read and one error line per path that could not.
+    """
+    lessons: list[Lesson] = []
+    errors: list[str] = []
+    for shown in paths:
+        path = Path(shown)
+        if path.is_dir():
+            found, failed = _directory_lessons(path, shown)
+            lessons.extend(found)
+            errors.extend(failed)
+        elif not path.exists():
+            errors.append(f"{shown}: no such file or directory")
+        else:
+            try:
+                lessons.append(extract_file(path, shown))
+            except CardsError as exc:
+                errors.append(str(exc))
+    return lessons, errors
+
+
+# --- output ---------------------------------------------------------------------------------
+
+
+def lesson_as_dict(lesson: Lesson) -> dict[str, object]:
+    """The lesson as plain data, in the shape `mlops-cards extract --json` prints."""
+    return {
+        "path": lesson.path,
+        "id": lesson.id,
+        "title": lesson.title,
+        "sort": lesson.sort,
+        "objectives": [{"key": o.key, "text": o.text, "line": o.line} for o in lesson.objectives],
+        "questions": [
+            {"key": q.key, "label": q.label, "text": q.text, "line": q.line}
+            for q in lesson.questions
+        ],
+        "terms": [
+            {
+                "key": t.key,
+                "term": t.term,
+                "definition": t.definition,
+                "line": t.line,
+                "bell": t.bell,
+            }
+            for t in lesson.terms
+        ],
+        "tasks": [
+            {
+                "text": t.text,
+                "line": t.line,
+                "section": t.section,
+                "depth": t.depth,
+                "checked": t.checked,
+            }
+            for t in lesson.tasks
+        ],
+        "diagnostics": [
+            {"line": d.line, "level": d.level, "message": d.message, "hint": d.hint}
+            for d in lesson.diagnostics
+        ],
+    }
+
+
+def _shorten(text: str, width: int = 70) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= width else one_line[: width - 1] + "…"
+
+
+def lesson_summary(lesson: Lesson) -> str:
+    """A readable summary: counts, then each objective, question and term with its line."""
+    lines = [
+        f"{lesson.path}: {lesson.title or '(no title)'} [id {lesson.id}, sort {lesson.sort}]",
+        f"  {len(lesson.objectives)} objectives, {len(lesson.questions)} questions, "
+        f"{len(lesson.terms)} terms, {len(lesson.tasks)} tasks",
+    ]
+    lines += [f"  objective {o.key} (line {o.line}): {_shorten(o.text)}" for o in lesson.objectives]
+    lines += [f"  question {q.key} (line {q.line}): {_shorten(q.text)}" for q in lesson.questions]
+    lines += [f"  term {t.key} (line {t.line}): {_shorten(t.definition, 50)}" for t in lesson.terms]
+    lines += [d.format() for d in lesson.diagnostics]
+    return "\n".join(lines)
