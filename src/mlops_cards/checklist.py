@@ -210,6 +210,15 @@ def sheet_for(content: LessonContent) -> Sheet:
     )
 
 
+def sheets_for(lessons: Sequence[LessonContent]) -> tuple[list[Sheet], list[Sheet]]:
+    """The sheets to print, and the lessons left out because they have nothing to tick.
+
+    Index pages and READMEs are lessons too; a page saying "nothing here" would waste paper.
+    """
+    sheets = [sheet_for(content) for content in lessons]
+    return [s for s in sheets if not s.is_empty], [s for s in sheets if s.is_empty]
+
+
 def count(sheets: Sequence[Sheet]) -> Counts:
     return Counts(
         lessons=len(sheets),
@@ -240,9 +249,21 @@ def _markdown() -> MarkdownIt:
 _MD = _markdown()
 
 
+# Pictographic emoji: print fonts often lack them, and the empty box a font draws instead would look
+# like one more box to tick. They decorate titles; the words carry the meaning.
+_EMOJI = re.compile(
+    "[ \t]*(?:[\U0001f000-\U0001faff\U0001fc00-\U0001ffff\u2b50\u2b55\u231a\u231b"
+    "\u23e9-\u23fa\ufe0e\ufe0f\u20e3\u200d\U000e0020-\U000e007f])+"
+)
+
+
+def without_emoji(text: str) -> str:
+    return _EMOJI.sub("", text).strip() if _EMOJI.search(text) else text
+
+
 def inline_html(markdown: str) -> str:
     """One item text as inline HTML: emphasis, code and links rendered; everything else escaped."""
-    rendered: str = _MD.renderInline(markdown)
+    rendered: str = _MD.renderInline(without_emoji(markdown))
     return rendered.strip()
 
 
@@ -320,29 +341,31 @@ ul.checks > li::before {
   border-radius: 3px; font-size: 7pt; line-height: 1.35; letter-spacing: .08em;
   text-transform: uppercase; vertical-align: .1em; white-space: nowrap;
 }
-.cover { padding-top: 28mm; }
+.cover { padding-top: 8mm; }
 .cover .kicker { font-size: 10pt; letter-spacing: .12em; text-transform: uppercase; margin: 0; }
-.cover .built { margin: .2em 0 1.6em; }
-.cover dl.counts { display: flex; flex-wrap: wrap; margin: 0 0 1.6em; padding: 0; }
+.cover .built { margin: .2em 0 1.2em; }
+.cover dl.counts { display: flex; flex-wrap: wrap; margin: 0 0 1em; padding: 0; }
 .cover dl.counts div {
   border: 1px solid #000; padding: .35em .7em; margin: 0 .5em .5em 0; min-width: 5.5em;
 }
 .cover dt { font-size: 8pt; text-transform: uppercase; letter-spacing: .06em; }
 .cover dd { margin: 0; font-size: 16pt; font-weight: bold; }
-.legend { border-top: 1px solid #000; padding-top: .4em; }
+.legend { margin: 0 0 1.4em; }
+.legend p { margin: .25em 0; }
 .legend .box {
   display: inline-block; width: .95em; height: .95em; border: 1.4px solid #000;
   box-sizing: border-box; vertical-align: -.12em; margin-right: .3em;
 }
 table.contents { border-collapse: collapse; width: 100%%; margin: .4em 0 1.4em; font-size: 9pt; }
 table.contents th, table.contents td {
-  text-align: right; padding: .18em .4em; border-bottom: 1px solid #999;
+  text-align: right; padding: .12em .4em; border-bottom: 1px solid #999;
 }
-table.contents th:first-child, table.contents td:first-child { text-align: left; width: 55%%; }
+table.contents th, table.contents td + td { overflow-wrap: normal; white-space: nowrap; }
+table.contents th:first-child, table.contents td:first-child { text-align: left; width: 100%%; }
 table.contents thead th { border-bottom: 1.5px solid #000; font-size: 8pt; }
 @media print {
   a[href^="http"]::after {
-    content: " (" attr(href) ")"; font-size: 85%%; overflow-wrap: anywhere; word-break: break-all;
+    content: " (" attr(href) ")"; font-size: 85%%; overflow-wrap: anywhere;
   }
 }
 @media screen {
@@ -411,8 +434,6 @@ def _lesson_html(sheet: Sheet) -> str:
                 body += f" — {inline_html(term.definition)}"
             out.append(_li(body, Item(term.name, term.card)))
         out.append("</ul>")
-    if sheet.is_empty:
-        out.append('<p class="muted">Nothing to tick in this lesson.</p>')
     out.append("</section>")
     return "\n".join(out)
 
@@ -429,7 +450,9 @@ def _lesson_meta(sheet: Sheet) -> str:
     return " · ".join(counts.phrases()[1:])
 
 
-def _cover_html(title: str, sheets: Sequence[Sheet], built: datetime) -> str:
+def _cover_html(
+    title: str, sheets: Sequence[Sheet], left_out: Sequence[Sheet], built: datetime
+) -> str:
     esc = html.escape
     counts = count(sheets)
     tiles = "".join(
@@ -450,9 +473,14 @@ def _cover_html(title: str, sheets: Sequence[Sheet], built: datetime) -> str:
     )
     return f"""<header class="sheet cover">
 <p class="kicker">Checklist</p>
-<h1>{esc(title)}</h1>
+<h1>{esc(without_emoji(title))}</h1>
 <p class="built">Built {built.strftime("%Y-%m-%d")}</p>
 <dl class="counts">{tiles}</dl>
+<div class="legend">
+<p><span class="box"></span>Tick the box when you are done with the item.</p>
+<p>{_CARD_MARK} This item has a flashcard in the Anki deck: review it there.</p>
+<p>Web links are printed with their address in brackets after the link text.</p>
+</div>
 <table class="contents">
 <thead><tr><th>Lesson</th><th>Objectives</th><th>Tasks</th><th>Questions</th><th>Terms</th>\
 <th>Cards</th></tr></thead>
@@ -460,12 +488,15 @@ def _cover_html(title: str, sheets: Sequence[Sheet], built: datetime) -> str:
 {rows}
 </tbody>
 </table>
-<div class="legend">
-<p><span class="box"></span>Tick the box when you are done with the item.</p>
-<p>{_CARD_MARK} This item has a flashcard in the Anki deck: review it there.</p>
-<p>Web links are printed with their address in brackets after the link text.</p>
-</div>
+{_left_out_html(left_out)}
 </header>"""
+
+
+def _left_out_html(left_out: Sequence[Sheet]) -> str:
+    if not left_out:
+        return ""
+    titles = ", ".join(inline_html(s.title) for s in left_out)
+    return f'<p class="muted">Left out, nothing to tick: {titles}.</p>'
 
 
 def render_html(
@@ -482,15 +513,16 @@ def render_html(
     """
     if paper not in PAPERS:
         raise CardsError(f"unknown paper size {paper!r} (use one of: {', '.join(PAPERS)})")
-    sheets = [sheet_for(content) for content in lessons]
-    body = "\n".join([_cover_html(title, sheets, build_date), *map(_lesson_html, sheets)])
+    sheets, left_out = sheets_for(lessons)
+    cover = _cover_html(title, sheets, left_out, build_date)
+    body = "\n".join([cover, *map(_lesson_html, sheets)])
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="mlops-cards {__version__}">
-<title>{html.escape(title)} — checklist</title>
+<title>{html.escape(without_emoji(title))} — checklist</title>
 <style>
 {_css(paper)}
 </style>
@@ -517,7 +549,7 @@ def _md_item(text: str, depth: int = 0, card: bool = False, label: str | None = 
 
 def render_markdown(title: str, lessons: Sequence[LessonContent], build_date: datetime) -> str:
     """The checklist as GitHub task lists: one heading per lesson, nesting by indentation."""
-    sheets = [sheet_for(content) for content in lessons]
+    sheets, left_out = sheets_for(lessons)
     counts = count(sheets)
     out = [
         f"# {_one_line(title)}",
@@ -525,6 +557,8 @@ def render_markdown(title: str, lessons: Sequence[LessonContent], build_date: da
         f"Checklist built {build_date.strftime('%Y-%m-%d')}: {', '.join(counts.phrases())}.",
         "Items marked *(card)* have a flashcard in the Anki deck.",
     ]
+    if left_out:
+        out.append(f"Left out, nothing to tick: {', '.join(s.title for s in left_out)}.")
     for sheet in sheets:
         out += ["", f"## {sheet.title}"]
         sections: list[tuple[str, list[str]]] = []
@@ -551,8 +585,6 @@ def render_markdown(title: str, lessons: Sequence[LessonContent], build_date: da
                 for t in sheet.terms
             ]
             sections.append(("Terms to know", items))
-        if not sections:
-            out += ["", "Nothing to tick in this lesson."]
         for heading, items in sections:
             out += ["", f"### {heading}", ""]
             out += items
