@@ -305,7 +305,6 @@ _CSS = """
 html {
   font-family: "DejaVu Sans", "Liberation Sans", "Helvetica Neue", Arial, sans-serif;
   font-size: 10pt; line-height: 1.4; color: #000; background: #fff;
-  -webkit-print-color-adjust: exact; print-color-adjust: exact;
 }
 body { margin: 0; overflow-wrap: anywhere; }
 .sheet + .sheet { break-before: page; }
