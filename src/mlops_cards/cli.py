@@ -61,6 +61,109 @@ def extract(paths: tuple[str, ...], as_json: bool) -> None:
 # --- check / init / schema ---------------------------------------------------------------------
 
 
+@cli.command()
+@click.argument("paths", nargs=-1)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="How to print the diagnostics and the summary.",
+)
+def check(paths: tuple[str, ...], strict: bool, output_format: str) -> None:
+    """Check lessons against their author YAML: what is missing, stale or wrong.
+
+    PATHS are lessons, their sidecars (lesson.yaml) or directories. With none: every lesson of
+    every deck manifest in decks/, or content/ while there is none. Prints
+    `path:line:col: error|warning: message (hint)` sorted by file and line, then a summary.
+    Exits 0 when clean, 1 on errors (or on warnings with --strict).
+    """
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from mlops_cards.check import check_paths
+    from mlops_cards.discover import default_lesson_paths
+
+    report = check_paths(list(paths) or default_lesson_paths(Path.cwd()))
+    if output_format == "json":
+        document = {
+            "diagnostics": [asdict(d) for d in report.diagnostics]
+            + [
+                {"path": None, "line": None, "level": "error", "message": f, "hint": None}
+                for f in report.failures
+            ],
+            "summary": report.summary(),
+        }
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        for failure in report.failures:
+            click.echo(f"error: {failure}")
+        for diagnostic in report.diagnostics:
+            click.echo(diagnostic.format())
+        click.echo(report.summary_line())
+    if report.errors or (strict and report.warnings):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--dry-run", is_flag=True, help="Print the changes as a diff; write nothing.")
+def init(paths: tuple[str, ...], dry_run: bool) -> None:
+    """Create or complete sidecars (lesson.yaml) with a stub for every unanswered item.
+
+    Never changes what is already written (values, comments, order, blank lines): stubs are
+    inserted as text. Running it again changes nothing. Refuses a sidecar that has errors.
+    """
+    from mlops_cards.check import lesson_arguments
+    from mlops_cards.extract import find_lessons
+    from mlops_cards.scaffold import SidecarHasErrors, scaffold, write_atomic
+
+    lesson_paths, failures = lesson_arguments(paths)
+    lessons, errors = find_lessons(lesson_paths) if lesson_paths else ([], [])
+    failed = bool(failures or errors)
+    for failure in failures + errors:
+        click.echo(f"error: {failure}", err=True)
+    for lesson in lessons:
+        try:
+            result = scaffold(lesson)
+        except SidecarHasErrors as exc:
+            for diagnostic in exc.diagnostics:
+                click.echo(diagnostic.format(), err=True)
+            click.echo(f"error: {exc}", err=True)
+            failed = True
+            continue
+        except CardsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed = True
+            continue
+        stubs = f"{result.stubs} stub{'s' if result.stubs != 1 else ''}"
+        if not result.changed:
+            click.echo(f"{result.shown}: up to date", err=dry_run)
+        elif dry_run:
+            click.echo(result.diff(), nl=False)
+        else:
+            write_atomic(result.path, result.new)
+            done = f"created with {stubs}" if result.old is None else f"added {stubs}"
+            click.echo(f"{result.shown}: {done}")
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the author YAML, for editors.
+
+    Save it (mlops-cards schema > sidecar.schema.json) and start each lesson.yaml with
+    `# yaml-language-server: $schema=sidecar.schema.json` for completion and checks as you type.
+    """
+    from importlib.resources import files
+
+    click.echo(files("mlops_cards").joinpath("sidecar.schema.json").read_text("utf-8"), nl=False)
+
+
 # --- build -------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ def plain_text(markdown: str) -> str:
     text = re.sub(r"<[^>\n]+>", "", text)
     text = re.sub(r"`+", "", text)
     text = re.sub(r"(\*\*|__|\*|~~)", "", text)
-    text = _KRAMDOWN_ATTR.sub("", text)
+    text = re.sub(r"\s*\{[:#][^}\n]*\}", "", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -81,6 +82,7 @@ class _Parsed:
     path: str
     tokens: list[Token]
     diagnostics: list[Diagnostic]
+    lines: list[str]  # the normalised source, for slicing blocks by their token map
 
     def warn(self, line: int, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(self.path, line, "warning", message, hint))
@@ -206,7 +208,7 @@ def _block_end(tokens: list[Token], open_index: int) -> int:
 
 
 _OBJECTIVES_HEADING = re.compile(
-    r"^(?:\d+[.)]?\s*)?(?:today'?s\s+)?learning\s+objectives\s*:?$", re.I
+    r"^(?:\d+[.)]?\s*)?(?:today['’]?s\s+)?learning\s+objectives\s*:?$", re.I
 )
 _OBJECTIVES_INTRO = re.compile(r"(?:able to|learn to|learning objectives)\s*:$", re.I)
 
@@ -222,7 +224,7 @@ def _objectives_range(tokens: list[Token]) -> tuple[int, int, bool] | None:
             text = plain_text(tokens[index + 1].content)
             if _OBJECTIVES_HEADING.match(text):
                 return index + 3, _section_end(tokens, index), False
-        if token.type == "paragraph_open" and token.level == 0:
+        if token.type == "paragraph_open":
             text = plain_text(tokens[index + 1].content)
             if _OBJECTIVES_INTRO.search(text):
                 after = index + 3
@@ -270,7 +272,7 @@ def _tasks(parsed: _Parsed, objective_lines: set[int]) -> tuple[Task, ...]:
         token = tokens[index]
         if token.type == "heading_open":
             section = plain_text(tokens[index + 1].content) or None
-        elif token.type in ("bullet_list_open", "ordered_list_open") and token.level == 0:
+        elif token.type in ("bullet_list_open", "ordered_list_open"):
             end = _block_end(tokens, index)
             for item in _list_items(tokens, index, end):
                 if item.checkbox is not None and item.line not in objective_lines:
@@ -340,21 +342,25 @@ def _fence_markdown(token: Token) -> str:
     return f"{token.markup}{token.info}\n{token.content}{token.markup}"
 
 
-def _following_code(tokens: list[Token], close_index: int) -> str | None:
-    """The fenced/indented code block right after a paragraph, at the same nesting level."""
+def _following_block(parsed: _Parsed, close_index: int, ends_with_colon: bool) -> str | None:
+    """What a question continues into: the code block right after its paragraph, or the list
+    right after it when the question ends with a colon ("install the following packages:")."""
     nxt = close_index + 1
-    if (
-        nxt < len(tokens)
-        and tokens[nxt].type in ("fence", "code_block")
-        and tokens[nxt].level == tokens[close_index].level
-    ):
-        return _fence_markdown(tokens[nxt])
+    tokens = parsed.tokens
+    if nxt >= len(tokens) or tokens[nxt].level != tokens[close_index].level:
+        return None
+    token = tokens[nxt]
+    if token.type in ("fence", "code_block"):
+        return _fence_markdown(token)
+    if ends_with_colon and token.type.endswith("list_open") and token.map:
+        source = "\n".join(parsed.lines[token.map[0] : token.map[1]])
+        return clean_markdown(textwrap.dedent(source))
     return None
 
 
 def _questions(parsed: _Parsed) -> tuple[Question, ...]:
     tokens = parsed.tokens
-    raw: list[tuple[_RawQuestion, str | None]] = []
+    raw: list[tuple[_RawQuestion, str | None]] = []  # each question and what follows it
     for index, token in enumerate(tokens):
         if token.type != "inline" or _PENCIL not in token.content:
             continue
@@ -363,7 +369,8 @@ def _questions(parsed: _Parsed) -> tuple[Question, ...]:
         found = _questions_in_paragraph(token)
         if not found:
             continue
-        code = _following_code(tokens, index + 1)
+        ends_with_colon = clean_markdown(found[-1].parts[-1]).endswith(":")
+        code = _following_block(parsed, index + 1, ends_with_colon)
         for position, question in enumerate(found):
             raw.append((question, code if position == len(found) - 1 else None))
     return _key_questions(parsed, raw)
@@ -422,7 +429,10 @@ _CODE_TERM = re.compile(r"(`+)(?P<term>[^`\n]{1,60}?)\1")
 _CALLED = re.compile(
     r"\b(?:called|known as|named)\s+(?P<term>\[[^\]]+\]|\*\*[^*]+\*\*|'[^']+'|\"[^\"]+\")"
 )
-_NOT_A_SUBJECT = {"this", "that", "it", "there", "these", "those", "they", "here", "which", "what"}
+_NOT_A_SUBJECT = {
+    *("this", "that", "it", "there", "these", "those", "they", "here", "which", "what", "you"),
+    *("we", "and", "but", "or", "so", "if", "when", "why", "how", "in", "on", "for", "to"),
+}
 
 
 @dataclass(frozen=True)
@@ -455,18 +465,26 @@ def _refers_to_term(sentence: str) -> _TermShape | None:
 
 
 def _colon_term(sentence: str) -> _TermShape | None:
+    """`Term: definition`, where the term is a short name rather than a clause."""
     match = _COLON_TERM.match(sentence)
-    if match is None or len(match.group("term").split()) > 5 or "](" in match.group("term"):
+    if match is None:
+        return None
+    words = match.group("term").split()
+    if len(words) > 4 or "](" in match.group("term") or {"is", "are"} & {w.lower() for w in words}:
         return None
     return _TermShape(plain_text(match.group("term")), sentence[match.end() :].strip())
 
 
 def _is_are_term(sentence: str) -> _TermShape | None:
+    """`Term is ...`, `a term is a ...`, `On the other hand, a term is ...`."""
     match = _IS_ARE.match(sentence)
     if match is None:
         return None
-    subject = match.group("subject").rsplit(",", 1)[-1].strip()
-    subject = re.sub(r"^(?:a|an|the)\s+", "", subject, flags=re.I)
+    subject = match.group("subject")
+    lead, comma, rest = subject.partition(",")
+    if comma and len(lead.split()) <= 4:  # a short lead-in such as "On the other hand,"
+        subject = rest
+    subject = re.sub(r"^\s*(?:a|an|the)\s+", "", subject, flags=re.I)
     words = plain_text(subject).split()
     if not words or len(words) > 4 or words[0].lower() in _NOT_A_SUBJECT:
         return None
@@ -531,7 +549,7 @@ def _unique_term_key(parsed: _Parsed, key: str, line: int, seen: dict[str, int])
 def extract_text(text: str, path: str) -> Lesson:
     """Everything a lesson holds, from its Markdown text. `path` is used for ids and messages."""
     text = _normalise(text)
-    parsed = _Parsed(path, _PARSER.parse(text), [])
+    parsed = _Parsed(path, _PARSER.parse(text), [], text.split("\n"))
     front = _front_matter(parsed, text)
     objective_items = _objective_items(parsed.tokens)
     objectives = _objectives(objective_items)

@@ -1,0 +1,547 @@
+"""Author YAML ("sidecar": `lesson.md` -> `lesson.yaml`): load it safely, keep every line number.
+
+The file is composed into YAML nodes (never constructed into Python objects, so no tag can run
+code) and walked by hand: that is what lets every problem name its line, catch duplicate keys
+(PyYAML keeps the last one silently) and suggest the key the author meant. Past this module the
+content is typed frozen dataclasses; problems are `Diagnostic`s, never exceptions.
+
+Format (documented for authors in the README and `sidecar.schema.json`):
+
+    lesson:     {id: TEXT, tags: [TAG...]}
+    questions:  {KEY: {question: TEXT, answer: MARKDOWN, skip: BOOL, tags: [TAG...]}}
+    objectives: {NUMBER: {objective: TEXT, answer: MARKDOWN, skip: BOOL, tags: [TAG...]}}
+    terms:      {NAME: {definition: MARKDOWN, bell: N, skip: BOOL, tags: [TAG...]}}
+    extra:      [{id: TEXT, front: MARKDOWN, back: MARKDOWN, tags: [TAG...]}]
+
+`answer:` left empty (null) means "still to write" (a warning later); an answer that is present
+but blank (`""`, an empty `|` block) is an error, as it would make a card with an empty back.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from mlops_cards.models import Diagnostic
+
+TOP_LEVEL_FIELDS = ("lesson", "questions", "objectives", "terms", "extra")
+LESSON_FIELDS = ("id", "tags")
+QUESTION_FIELDS = ("question", "answer", "skip", "tags")
+OBJECTIVE_FIELDS = ("objective", "answer", "skip", "tags")
+TERM_FIELDS = ("definition", "bell", "skip", "tags")
+EXTRA_FIELDS = ("id", "front", "back", "tags")
+
+_CORE = "tag:yaml.org,2002:"
+STR, INT, BOOL, NULL, FLOAT = (_CORE + t for t in ("str", "int", "bool", "null", "float"))
+MAP, SEQ = _CORE + "map", _CORE + "seq"
+# Tags a plain YAML file can produce by itself; anything else (`!!python/...`, `!custom`) is
+# refused before anything looks at its value.
+_ALLOWED_TAGS = {STR, INT, BOOL, NULL, FLOAT, MAP, SEQ, _CORE + "timestamp"}
+_SPACE = re.compile(r"\s")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An entry under `questions:` or `objectives:`."""
+
+    key: str
+    line: int  # of the key
+    col: int
+    snapshot: str | None = None  # `question:`/`objective:`: the text the answer was written for
+    snapshot_line: int = 0
+    answer: str | None = None  # None: not written yet
+    answer_line: int = 0
+    skip: bool = False
+    tags: tuple[str, ...] = ()
+    valid: bool = True  # False: an error was reported for it; merge makes no card, says no more
+
+
+@dataclass(frozen=True)
+class TermEntry:
+    """An entry under `terms:`: names, defines or skips a lesson term, or adds a new one."""
+
+    name: str
+    line: int
+    col: int
+    definition: str | None = None
+    bell: int | None = None  # names the term of the lesson's N-th bell
+    bell_line: int = 0
+    skip: bool = False
+    tags: tuple[str, ...] = ()
+    valid: bool = True
+
+
+@dataclass(frozen=True)
+class ExtraCard:
+    """An item of `extra:`: a card the lesson does not have."""
+
+    id: str
+    front: str
+    back: str
+    line: int
+    col: int
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    path: str  # as shown to the user
+    lesson_id: str | None = None
+    lesson_id_line: int = 0
+    tags: tuple[str, ...] = ()
+    questions: tuple[Answer, ...] = ()
+    objectives: tuple[Answer, ...] = ()
+    terms: tuple[TermEntry, ...] = ()
+    extra: tuple[ExtraCard, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.level == "error" for d in self.diagnostics)
+
+
+def closest(word: str, choices: Iterator[str] | list[str] | tuple[str, ...]) -> str | None:
+    """The choice an author most likely meant, if any is close enough."""
+    options = list(choices)
+    found = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if not found:  # `q1` for `Q1`: case slips are the commonest
+        lowered = {o.lower(): o for o in options}
+        hit = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+        return lowered[hit[0]] if hit else None
+    return found[0]
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
+    match = closest(word, choices)
+    return f"did you mean {match!r}?" if match else None
+
+
+def load_sidecar(path: Path, shown: str | None = None) -> Sidecar:
+    """Read and check one sidecar file. Unreadable files become diagnostics too."""
+    name = shown if shown is not None else str(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        return _failed(name, 1, "is a directory, not a YAML file", None)
+    except OSError as exc:
+        return _failed(name, 1, f"cannot read it ({exc.strerror or exc})", None)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return _failed(name, line, "not UTF-8 text", "save the file as UTF-8")
+    return parse_sidecar(text, name)
+
+
+def _failed(path: str, line: int, message: str, hint: str | None, col: int = 1) -> Sidecar:
+    return Sidecar(path, diagnostics=(Diagnostic(path, line, "error", message, hint, col),))
+
+
+def parse_sidecar(text: str, path: str) -> Sidecar:
+    """Check sidecar text; `path` is only used in messages."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        return _failed(path, *_syntax_error(exc))
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return _failed(
+            path,
+            line,
+            f"invalid YAML: the control character U+{code:04X} is not allowed",
+            "delete it; it is often invisible, so retype the line",
+        )
+    except yaml.YAMLError as exc:  # no position known
+        return _failed(path, 1, f"invalid YAML: {exc}", None)
+    return _Walker(path).sidecar(root)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str, str | None, int]:
+    """(line, message, hint, col) for a YAML syntax error, in an author's words where we can."""
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or exc.context or "cannot parse"
+    hint = None
+    if exc.context and exc.context_mark:
+        hint = f"{exc.context} at line {exc.context_mark.line + 1}"
+    if "mapping values are not allowed" in problem:
+        hint = "check the indentation, and quote text that contains ': '"
+    elif "found another document" in problem:
+        problem = "a second YAML document ('---') in one file"
+        hint = "one sidecar holds one document: remove the extra '---'"
+    elif "found character '\\t'" in problem:
+        hint = "YAML indents with spaces, not tabs"
+    return line, f"invalid YAML: {problem}", hint, col
+
+
+class _Walker:
+    """Walks the composed nodes, collecting diagnostics and typed entries."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.diagnostics: list[Diagnostic] = []
+        self.bad_nodes: set[int] = set()  # ids of nodes with a refused tag: reported once
+
+    # --- reporting -------------------------------------------------------------------------
+
+    def error(self, node: yaml.Node, message: str, hint: str | None = None) -> None:
+        mark = node.start_mark
+        self.diagnostics.append(
+            Diagnostic(self.path, mark.line + 1, "error", message, hint, mark.column + 1)
+        )
+
+    # --- generic shapes --------------------------------------------------------------------
+
+    def check_tags(self, root: yaml.Node) -> None:
+        seen: set[int] = set()  # aliases share nodes: visit each once (no "billion laughs")
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if node.tag not in _ALLOWED_TAGS:
+                self.bad_nodes.add(id(node))
+                tag = node.tag.replace(_CORE, "!!")
+                self.error(
+                    node,
+                    f"YAML tag {tag} is not allowed",
+                    "sidecars hold plain text, numbers, true/false, lists and mappings only",
+                )
+                continue  # never look inside a refused node
+            if isinstance(node, yaml.MappingNode):
+                for key, value in node.value:
+                    stack.extend((value, key))
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+
+    def entries(
+        self, node: yaml.Node, what: str, fields: tuple[str, ...] | None
+    ) -> list[tuple[str, yaml.Node, yaml.Node]] | None:
+        """The (key text, key node, value node) of a mapping; None when it is not one.
+
+        Keys are taken as written (`1:` is "1"), duplicates and (with `fields`) unknown keys are
+        errors and left out. A null value (`questions:` with nothing under it) is an empty mapping.
+        """
+        if id(node) in self.bad_nodes:
+            return None
+        if node.tag == NULL:
+            return []
+        if not isinstance(node, yaml.MappingNode):
+            self.error(node, f"{what} must be a mapping (key: value lines), not {_kind(node)}")
+            return None
+        result: list[tuple[str, yaml.Node, yaml.Node]] = []
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if id(key_node) in self.bad_nodes:
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == NULL:
+                self.error(key_node, f"a key in {what} must be plain text, not {_kind(key_node)}")
+                continue
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in first_line:
+                self.error(
+                    key_node,
+                    f"duplicate key {key!r} in {what} (first at line {first_line[key]}, "
+                    f"again at line {line})",
+                    "YAML would silently keep only the last one: merge them or delete one",
+                )
+                continue
+            first_line[key] = line
+            if fields is not None and key not in fields:
+                hint = did_you_mean(key, fields) or f"allowed here: {', '.join(fields)}"
+                self.error(key_node, f"unknown key {key!r} in {what}", hint)
+                continue
+            result.append((key, key_node, value_node))
+        return result
+
+    def text(self, node: yaml.Node, field: str) -> str | None:
+        """A text value; None for null or on error (reported). Numbers are not silently text."""
+        if id(node) in self.bad_nodes or node.tag == NULL:
+            return None
+        if isinstance(node, yaml.ScalarNode) and node.tag == STR:
+            return str(node.value)
+        hint = None
+        if isinstance(node, yaml.ScalarNode):
+            hint = f'quote it: {field}: "{node.value}"'
+        elif isinstance(node, yaml.MappingNode):
+            hint = "text containing ': ' must be quoted, or written as a block after '|'"
+        self.error(node, f"{field} must be text, not {_kind(node)}", hint)
+        return None
+
+    def flag(self, node: yaml.Node, field: str) -> bool | None:
+        if id(node) in self.bad_nodes:
+            return None
+        if isinstance(node, yaml.ScalarNode) and node.tag == BOOL:
+            value: bool = yaml.SafeLoader.bool_values[node.value.lower()]
+            return value
+        self.error(node, f"{field} must be true or false, not {_kind(node)}", f"{field}: true")
+        return None
+
+    def number(self, node: yaml.Node, field: str) -> int | None:
+        if id(node) in self.bad_nodes:
+            return None
+        if isinstance(node, yaml.ScalarNode) and node.tag == INT:
+            value = yaml.SafeLoader(node.value).construct_yaml_int(node)
+            if isinstance(value, int) and value >= 1:
+                return value
+            self.error(node, f"{field} must be 1 or more (bells count from 1), not {value}")
+            return None
+        self.error(node, f"{field} must be a whole number, not {_kind(node)}", f"{field}: 1")
+        return None
+
+    def tag_list(self, node: yaml.Node) -> tuple[str, ...] | None:
+        if id(node) in self.bad_nodes:
+            return None
+        if node.tag == NULL:
+            return ()
+        if isinstance(node, yaml.ScalarNode) and node.tag == STR:
+            self.error(node, "tags must be a list", f"tags: [{node.value}]")
+            return None
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, f"tags must be a list of words, not {_kind(node)}")
+            return None
+        tags: list[str] = []
+        ok = True
+        for item in node.value:
+            if item.tag == NULL:
+                self.error(item, "empty tag", "delete the empty list item")
+                ok = False
+                continue
+            tag = self.text(item, "a tag")
+            if tag is None:
+                ok = False
+                continue
+            if not tag.strip() or _SPACE.search(tag):
+                self.error(
+                    item,
+                    f"tag {tag!r} contains a space (Anki tags cannot)",
+                    f"write {'-'.join(tag.split()) or 'a word'!r}, or use '::' for a hierarchy",
+                )
+                ok = False
+                continue
+            if tag not in tags:
+                tags.append(tag)
+        return tuple(tags) if ok else None
+
+    def answer_text(self, node: yaml.Node, field: str, owner: str) -> tuple[str | None, bool]:
+        """(text, ok): a blank but present value is an error; null means "not written yet"."""
+        value = self.text(node, field)
+        if value is None:
+            return None, node.tag == NULL and id(node) not in self.bad_nodes
+        if not value.strip():
+            self.error(
+                node,
+                f"empty {field} for {owner}",
+                f"write the {field}, leave '{field}:' with nothing after it while it is "
+                "still to write, or set skip: true",
+            )
+            return None, False
+        return value, True
+
+    # --- the format ------------------------------------------------------------------------
+
+    def sidecar(self, root: yaml.Node | None) -> Sidecar:
+        if root is None:  # an empty file, or only comments
+            return Sidecar(self.path)
+        self.check_tags(root)
+        if not isinstance(root, yaml.MappingNode) and id(root) not in self.bad_nodes:
+            if root.tag != NULL:
+                self.error(
+                    root,
+                    f"the file must be a mapping with {', '.join(TOP_LEVEL_FIELDS)}, "
+                    f"not {_kind(root)}",
+                    "see `mlops-cards schema`",
+                )
+            return self.result()
+        top = self.entries(root, "the file", TOP_LEVEL_FIELDS) or []
+        parts = {key: value for key, _, value in top}
+        lesson_id, lesson_id_line, tags = self.lesson(parts.get("lesson"))
+        questions = self.answers(parts.get("questions"), "questions", "question", QUESTION_FIELDS)
+        objectives = self.answers(
+            parts.get("objectives"), "objectives", "objective", OBJECTIVE_FIELDS
+        )
+        terms = self.terms(parts.get("terms"))
+        extra = self.extra(parts.get("extra"))
+        return self.result(
+            lesson_id=lesson_id,
+            lesson_id_line=lesson_id_line,
+            tags=tags,
+            questions=questions,
+            objectives=objectives,
+            terms=terms,
+            extra=extra,
+        )
+
+    def result(self, **fields: object) -> Sidecar:
+        unique = sorted(set(self.diagnostics), key=Diagnostic.sort_key)  # aliases repeat nodes
+        return Sidecar(self.path, diagnostics=tuple(unique), **fields)  # type: ignore[arg-type]
+
+    def lesson(self, node: yaml.Node | None) -> tuple[str | None, int, tuple[str, ...]]:
+        if node is None:
+            return None, 0, ()
+        fields = self.entries(node, "lesson", LESSON_FIELDS) or []
+        lesson_id: str | None = None
+        line = 0
+        tags: tuple[str, ...] = ()
+        for key, _, value in fields:
+            if key == "id":
+                lesson_id, _ok = self.answer_text(value, "id", "the lesson")
+                line = value.start_mark.line + 1
+                if lesson_id is not None and _SPACE.search(lesson_id.strip()):
+                    self.error(
+                        value,
+                        f"lesson id {lesson_id!r} contains a space",
+                        f"write {'-'.join(lesson_id.lower().split())!r}",
+                    )
+                    lesson_id = None
+                elif lesson_id is not None:
+                    lesson_id = lesson_id.strip()
+            elif key == "tags":
+                tags = self.tag_list(value) or ()
+        return lesson_id, line, tags
+
+    def answers(
+        self, node: yaml.Node | None, section: str, kind: str, fields: tuple[str, ...]
+    ) -> tuple[Answer, ...]:
+        if node is None:
+            return ()
+        result: list[Answer] = []
+        for key, key_node, value in self.entries(node, section, None) or []:
+            owner = f"{kind} {key}"
+            line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            items = self.entries(value, owner, fields)
+            if items is None:
+                result.append(Answer(key, line, col, valid=False))
+                continue
+            entry: dict[str, object] = {}
+            valid = True
+            for field, _, field_node in items:
+                field_line = field_node.start_mark.line + 1
+                if field == kind:  # the snapshot: `question:` / `objective:`
+                    entry["snapshot"] = self.text(field_node, field)
+                    entry["snapshot_line"] = field_line
+                    valid = valid and (entry["snapshot"] is not None or field_node.tag == NULL)
+                elif field == "answer":
+                    entry["answer"], ok = self.answer_text(field_node, "answer", owner)
+                    entry["answer_line"] = field_line
+                    valid = valid and ok
+                elif field == "skip":
+                    skip = self.flag(field_node, "skip")
+                    entry["skip"] = bool(skip)
+                    valid = valid and skip is not None
+                elif field == "tags":
+                    tags = self.tag_list(field_node)
+                    entry["tags"] = tags or ()
+                    valid = valid and tags is not None
+            valid = valid and len(items) == _len(value)
+            result.append(Answer(key, line, col, valid=valid, **entry))  # type: ignore[arg-type]
+        return tuple(result)
+
+    def terms(self, node: yaml.Node | None) -> tuple[TermEntry, ...]:
+        if node is None:
+            return ()
+        result: list[TermEntry] = []
+        for name, key_node, value in self.entries(node, "terms", None) or []:
+            owner = f"term {name!r}"
+            line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            if not name.strip():
+                self.error(key_node, "a term name must not be empty")
+                continue
+            items = self.entries(value, owner, TERM_FIELDS)
+            if items is None:
+                result.append(TermEntry(name, line, col, valid=False))
+                continue
+            entry: dict[str, object] = {}
+            valid = len(items) == _len(value)
+            for field, _, field_node in items:
+                if field == "definition":
+                    entry["definition"], ok = self.answer_text(field_node, "definition", owner)
+                elif field == "bell":
+                    entry["bell"] = self.number(field_node, "bell")
+                    entry["bell_line"] = field_node.start_mark.line + 1
+                    ok = entry["bell"] is not None
+                elif field == "skip":
+                    skip = self.flag(field_node, "skip")
+                    entry["skip"], ok = bool(skip), skip is not None
+                else:
+                    tags = self.tag_list(field_node)
+                    entry["tags"], ok = tags or (), tags is not None
+                valid = valid and ok
+            result.append(TermEntry(name, line, col, valid=valid, **entry))  # type: ignore[arg-type]
+        return tuple(result)
+
+    def extra(self, node: yaml.Node | None) -> tuple[ExtraCard, ...]:
+        if node is None or id(node) in self.bad_nodes or node.tag == NULL:
+            return ()
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(
+                node,
+                f"extra must be a list of cards, not {_kind(node)}",
+                "start each card with '- id: ...'",
+            )
+            return ()
+        cards: list[ExtraCard] = []
+        first_line: dict[str, int] = {}
+        for item in node.value:
+            line, col = item.start_mark.line + 1, item.start_mark.column + 1
+            fields = self.entries(item, "an extra card", EXTRA_FIELDS)
+            if fields is None:
+                continue
+            values: dict[str, yaml.Node] = {key: value for key, _, value in fields}
+            ok = len(fields) == _len(item)
+            card: dict[str, str | None] = {}
+            for field in ("id", "front", "back"):
+                if field not in values:
+                    self.error(item, f"extra card has no {field!r}", f"add '{field}: ...'")
+                    ok = False
+                    continue
+                owner = f"extra card {card.get('id') or f'at line {line}'}"
+                card[field], field_ok = self.answer_text(values[field], field, owner)
+                if card[field] is None and field_ok:  # null: nothing written
+                    self.error(values[field], f"empty {field} for {owner}", f"write the {field}")
+                ok = ok and card[field] is not None
+            tags = self.tag_list(values["tags"]) if "tags" in values else ()
+            card_id = card.get("id")
+            if card_id is not None:
+                card_id = card_id.strip()
+                if card_id in first_line:
+                    self.error(
+                        values["id"],
+                        f"extra card id {card_id!r} is used twice (first at line "
+                        f"{first_line[card_id]}, again at line {values['id'].start_mark.line + 1})",
+                        "ids keep cards stable in Anki: give each card its own",
+                    )
+                    continue
+                first_line[card_id] = values["id"].start_mark.line + 1
+            front, back = card.get("front"), card.get("back")
+            if ok and tags is not None and card_id and front and back:
+                cards.append(ExtraCard(card_id, front, back, line, col, tags))
+        return tuple(cards)
+
+
+def _len(node: yaml.Node) -> int:
+    return len(node.value) if isinstance(node, yaml.MappingNode) else 0
+
+
+def _kind(node: yaml.Node) -> str:
+    """How an author would call what they wrote."""
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return {
+        STR: "text",
+        INT: f"the number {node.value}",
+        FLOAT: f"the number {node.value}",
+        BOOL: f"{node.value} (true/false)",
+        NULL: "nothing",
+        _CORE + "timestamp": f"the date {node.value}",
+    }.get(node.tag, node.tag)
