@@ -12,6 +12,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from checklist_samples import bare_lesson, empty_objectives_lesson, packaging_lesson
+from conftest import run_cli
 from mlops_cards import checklist
 from mlops_cards.checklist import (
     PDF_MISSING,
@@ -311,3 +312,132 @@ def test_write_pdf(tmp_path: Path) -> None:
 
 def test_module_does_not_import_weasyprint_eagerly() -> None:
     assert "weasyprint" not in checklist.__dict__
+
+
+# --- the `checklist` command -------------------------------------------------------------------
+
+LESSON = """\
+---
+sort: 2
+---
+# Experiment tracking
+
+## Learning Objectives
+
+- [ ] Log a run with its parameters.
+- [ ] Compare two runs side by side.
+
+## Reading
+
+- [ ] Read [the tracking guide](https://tracking.example.org/guide)
+  - [ ] Try the quick start
+
+:pencil: Q1. Why record the random seed of a run?
+
+:bell: **Run**: one execution of a training script, with its inputs and results.
+"""
+
+ANSWERS = """\
+questions:
+  Q1:
+    question: Why record the random seed of a run?
+    answer: So that the run can be repeated exactly.
+"""
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    (lessons / "2. Tracking.md").write_text(LESSON, encoding="utf-8")
+    (lessons / "2. Tracking.yaml").write_text(ANSWERS, encoding="utf-8")
+    return tmp_path
+
+
+EPOCH = {"SOURCE_DATE_EPOCH": "1714566600"}
+
+
+def test_cli_writes_markdown(course: Path) -> None:
+    result = run_cli(
+        "checklist", "lessons", "-o", "out/list.md", "--title", "Tracking", cwd=course, env=EPOCH
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "out/list.md: 1 lesson, 2 objectives, 2 tasks, 1 question, 1 term, 2 cards\n"
+    )
+    text = (course / "out" / "list.md").read_text(encoding="utf-8")
+    assert text.startswith("# Tracking\n\nChecklist built 2024-05-01: 1 lesson, ")
+    assert "- [ ] **Q1** Why record the random seed of a run? *(card)*\n" in text
+    assert (
+        "- [ ] Read [the tracking guide](https://tracking.example.org/guide)\n"
+        "  - [ ] Try the quick start\n"
+    ) in text
+
+
+def test_cli_writes_html_for_letter_paper(course: Path) -> None:
+    result = run_cli(
+        "checklist",
+        "lessons/2. Tracking.md",
+        "-o",
+        "c.html",
+        "--paper",
+        "letter",
+        cwd=course,
+        env=EPOCH,
+    )
+    assert result.returncode == 0, result.stderr
+    page = (course / "c.html").read_text(encoding="utf-8")
+    assert "@page { size: letter;" in page
+    assert "<h1>Checklist</h1>" in page
+    assert page.count('<span class="card"') == 3  # Q1, the term Run, and the legend's sample
+
+
+def test_cli_rejects_an_unknown_format(course: Path) -> None:
+    result = run_cli("checklist", "lessons", "-o", "c.docx", cwd=course)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: c.docx: cannot tell the checklist format from '.docx' (use .html, .md or .pdf)\n"
+    )
+    assert not (course / "c.docx").exists()
+
+
+def test_cli_reports_yaml_errors_and_writes_nothing(course: Path) -> None:
+    (course / "lessons" / "2. Tracking.yaml").write_text(
+        ANSWERS.replace("Q1:", "Q9:"), encoding="utf-8"
+    )
+    result = run_cli("checklist", "lessons", "-o", "c.html", cwd=course)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "lessons/2. Tracking.yaml:2:3: error: questions: 'Q9' is not a question of "
+        "lessons/2. Tracking.md (the lesson's questions: Q1)\n"
+        "error: no checklist written: fix the errors above, then run again (c.html)\n"
+    )
+    assert not (course / "c.html").exists()
+
+
+def test_cli_reports_missing_paths(course: Path) -> None:
+    result = run_cli("checklist", "lessons", "nowhere.md", "-o", "c.md", cwd=course)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: nowhere.md: no such file or directory\n"
+        "error: no checklist written: fix the errors above, then run again (c.md)\n"
+    )
+
+
+def test_cli_pdf_without_weasyprint(course: Path, tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked" / "weasyprint"
+    blocked.mkdir(parents=True)
+    (blocked / "__init__.py").write_text('raise ImportError("hidden for this test")\n')
+    result = run_cli(
+        "checklist", "lessons", "-o", "c.pdf", cwd=course, env={"PYTHONPATH": str(blocked.parent)}
+    )
+    assert result.returncode == 1
+    assert result.stderr == "error: PDF output needs WeasyPrint: pip install 'mlops-cards[pdf]'\n"
+    assert not (course / "c.pdf").exists()
+
+
+def test_cli_writes_pdf(course: Path) -> None:
+    pytest.importorskip("weasyprint", reason="WeasyPrint (the pdf extra) is not installed")
+    result = run_cli("checklist", "lessons", "-o", "c.pdf", cwd=course, env=EPOCH)
+    assert result.returncode == 0, result.stderr
+    assert (course / "c.pdf").read_bytes().startswith(b"%PDF-")

@@ -230,6 +230,13 @@ def count(sheets: Sequence[Sheet]) -> Counts:
     )
 
 
+def describe(lessons: Sequence[LessonContent]) -> str:
+    """What a checklist of `lessons` holds, in words: "2 lessons, 7 objectives, ..."."""
+    sheets, left_out = sheets_for(lessons)
+    text = ", ".join(count(sheets).phrases())
+    return f"{text} ({len(left_out)} left out: nothing to tick)" if left_out else text
+
+
 # --- Markdown -> HTML for item texts -----------------------------------------------------------
 
 
