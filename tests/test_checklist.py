@@ -129,7 +129,7 @@ def test_html_is_self_contained_and_made_for_paper() -> None:
     assert page.startswith("<!DOCTYPE html>")
     for fetches in ("<link", "<script", "<img", "src=", "url(", "@import", "@font-face"):
         assert fetches not in page
-    assert "@page { size: A4; margin: 16mm 17mm 18mm; }" in page
+    assert "@page { size: A4; margin: 14mm 17mm 15mm; }" in page
     assert ".sheet + .sheet { break-before: page; }" in page
     assert 'a[href^="http"]::after' in page
     assert re.search(r'content: " \(" attr\(href\) "\)"', page)
@@ -140,7 +140,7 @@ def test_html_is_self_contained_and_made_for_paper() -> None:
 
 def test_letter_paper() -> None:
     page = render_html("D", [packaging_lesson()], BUILT, paper="letter")
-    assert "@page { size: letter; margin: 16mm 17mm 18mm; }" in page
+    assert "@page { size: letter; margin: 14mm 17mm 15mm; }" in page
     with pytest.raises(CardsError, match="unknown paper size 'a5'"):
         render_html("D", [], BUILT, paper="a5")  # type: ignore[arg-type]
 

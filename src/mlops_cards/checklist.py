@@ -307,21 +307,25 @@ def _prose_html(markdown: str) -> list[str]:
 # --- HTML --------------------------------------------------------------------------------------
 
 _CSS = """
-@page { size: %(size)s; margin: 16mm 17mm 18mm; }
-@page { @bottom-right { content: counter(page); font: 8pt "DejaVu Sans", sans-serif; } }
+@page { size: %(size)s; margin: 14mm 17mm 15mm; }
+@page {
+  @bottom-right { content: counter(page); font: 8pt "DejaVu Sans", sans-serif; }
+  @top-right { content: string(lesson, first-except); font: 8pt "DejaVu Sans", sans-serif; }
+}
+.lesson h2 { string-set: lesson content(); }
 html {
   font-family: "DejaVu Sans", "Liberation Sans", "Helvetica Neue", Arial, sans-serif;
-  font-size: 10pt; line-height: 1.4; color: #000; background: #fff;
+  font-size: 9.5pt; line-height: 1.35; color: #000; background: #fff;
 }
 body { margin: 0; overflow-wrap: anywhere; }
 .sheet + .sheet { break-before: page; }
 h1, h2, h3, h4 { line-height: 1.2; break-after: avoid; font-weight: bold; }
-h1 { font-size: 24pt; margin: 0 0 .2em; }
-h2 { font-size: 15pt; margin: 0 0 .2em; padding-bottom: .25em; border-bottom: 2px solid #000; }
+h1 { font-size: 2.5em; margin: 0 0 .2em; }
+h2 { font-size: 1.6em; margin: 0 0 .2em; padding-bottom: .25em; border-bottom: 2px solid #000; }
 h3 {
-  font-size: 10pt; margin: 1.1em 0 .35em; text-transform: uppercase; letter-spacing: .06em;
+  font-size: 1em; margin: 1em 0 .3em; text-transform: uppercase; letter-spacing: .06em;
 }
-h4 { font-size: 10pt; font-style: italic; font-weight: normal; margin: .7em 0 .2em; }
+h4 { font-size: 1em; font-style: italic; font-weight: normal; margin: .6em 0 .15em; }
 p { margin: .4em 0; }
 a { color: inherit; text-decoration: underline; }
 code, pre { font-family: "DejaVu Sans Mono", "Liberation Mono", Menlo, monospace; font-size: 88%%; }
@@ -329,10 +333,10 @@ pre.code {
   white-space: pre-wrap; overflow-wrap: anywhere; margin: .3em 0 .2em; padding: .1em 0 .1em .7em;
   border-left: 2px solid #000;
 }
-.lesson-meta, .muted { font-size: 8.5pt; color: #333; margin: 0 0 .6em; }
+.lesson-meta, .muted { font-size: .9em; color: #333; margin: 0 0 .6em; }
 ul.checks { list-style: none; margin: 0 0 .3em; padding: 0; }
 ul.checks > li {
-  position: relative; margin: .28em 0; padding-left: 1.75em; break-inside: avoid;
+  position: relative; margin: .2em 0; padding-left: 1.75em; break-inside: avoid;
   min-width: 0;
 }
 ul.checks > li::before {
@@ -344,39 +348,40 @@ ul.checks > li::before {
 .term-name { font-weight: bold; }
 .card {
   display: inline-block; margin-left: .45em; padding: 0 .35em; border: 1px solid #000;
-  border-radius: 3px; font-size: 7pt; line-height: 1.35; letter-spacing: .08em;
+  border-radius: 3px; font-size: .72em; line-height: 1.35; letter-spacing: .08em;
   text-transform: uppercase; vertical-align: .1em; white-space: nowrap;
 }
 .cover { padding-top: 8mm; }
-.cover .kicker { font-size: 10pt; letter-spacing: .12em; text-transform: uppercase; margin: 0; }
+.cover .kicker { font-size: 1.05em; letter-spacing: .12em; text-transform: uppercase; margin: 0; }
 .cover .built { margin: .2em 0 1.2em; }
 .cover dl.counts { display: flex; flex-wrap: wrap; margin: 0 0 1em; padding: 0; }
 .cover dl.counts div {
-  border: 1px solid #000; padding: .35em .7em; margin: 0 .5em .5em 0; min-width: 5.5em;
+  border: 1px solid #000; padding: .35em .6em; margin: 0 .5em .5em 0; min-width: 4.8em;
 }
-.cover dt { font-size: 8pt; text-transform: uppercase; letter-spacing: .06em; }
-.cover dd { margin: 0; font-size: 16pt; font-weight: bold; }
+.cover dt { font-size: .82em; text-transform: uppercase; letter-spacing: .06em; }
+.cover dd { margin: 0; font-size: 1.7em; font-weight: bold; }
 .legend { margin: 0 0 1.4em; }
 .legend p { margin: .25em 0; }
 .legend .box {
   display: inline-block; width: .95em; height: .95em; border: 1.4px solid #000;
   box-sizing: border-box; vertical-align: -.12em; margin-right: .3em;
 }
-table.contents { border-collapse: collapse; width: 100%%; margin: .4em 0 1.4em; font-size: 9pt; }
+table.contents { border-collapse: collapse; width: 100%%; margin: .4em 0 1.4em; font-size: .92em; }
 table.contents th, table.contents td {
   text-align: right; padding: .12em .4em; border-bottom: 1px solid #999;
 }
-table.contents th, table.contents td + td { overflow-wrap: normal; white-space: nowrap; }
+table.contents th, table.contents td { overflow-wrap: normal; }
+table.contents td + td { white-space: nowrap; }
 table.contents th:first-child, table.contents td:first-child { text-align: left; width: 100%%; }
-table.contents thead th { border-bottom: 1.5px solid #000; font-size: 8pt; }
+table.contents thead th { border-bottom: 1.5px solid #000; font-size: .88em; }
 @media print {
   a[href^="http"]::after {
     content: " (" attr(href) ")"; font-size: 85%%; overflow-wrap: anywhere;
   }
 }
 @media screen {
-  html { background: #e9e7e1; }
-  body { max-width: 48rem; margin: 2rem auto; padding: 0 1rem; }
+  html { background: #e9e7e1; font-size: 15px; line-height: 1.45; }
+  body { max-width: 52rem; margin: 2rem auto; padding: 0 1rem; }
   .sheet {
     background: #fff; padding: 2.5rem 3rem; margin: 0 0 2rem; border-radius: 4px;
     box-shadow: 0 1px 3px rgba(0, 0, 0, .18);
@@ -387,6 +392,8 @@ table.contents thead th { border-bottom: 1.5px solid #000; font-size: 8pt; }
 @media screen and (max-width: 40rem) {
   body { margin: 0; padding: 0; }
   .sheet { padding: 1.5rem 1.1rem; border-radius: 0; }
+  table.contents { font-size: .72em; }
+  table.contents th, table.contents td { padding: .12em .2em; }
 }
 """
 
