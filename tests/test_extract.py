@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import FIXTURES, SEED
 from mlops_cards.errors import CardsError
@@ -351,6 +353,8 @@ def test_bell_named_in_prose_is_no_item(every: Lesson) -> None:
         ("**Hint**: use the cache.", None),
         ("A model registry is a catalogue of model versions.", "model registry"),
         ("Nothing special here at all.", None),
+        ("Remember that testing is cheap.", None),
+        ("Docker also is popular.", None),
     ],
 )
 def test_find_term(sentence: str, term: str | None) -> None:
@@ -411,6 +415,8 @@ def test_directory_lessons_sorted_by_sort_then_name(tmp_path: Path) -> None:
     (tmp_path / "sub" / "z.md").write_text("---\nsort: 0\n---\n# Z\n")
     (tmp_path / "no-sort.md").write_text("# N\n")
     (tmp_path / "notes.txt").write_text("# not a lesson: only *.md in directories\n")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "README.md").write_text("# hidden folders are skipped\n")
     lessons, errors = find_lessons([str(tmp_path)])
     assert errors == []
     assert [lesson.title for lesson in lessons] == ["Z", "A", "B", "N"]
@@ -444,3 +450,51 @@ def test_question_ending_with_colon_continues_into_the_list_after_it() -> None:
 def test_question_not_ending_with_colon_keeps_its_text() -> None:
     text = ":pencil: Q1. Why test?\n\n- [ ] a reading\n"
     assert extract_text(text, "x.md").questions[0].text == "Why test?"
+
+
+def test_objectives_heading_without_a_list_warns() -> None:
+    lesson = extract_text("# T\n\n## Learning Objectives\n\nTo be written.\n\n## Next\n", "x.md")
+    assert lesson.objectives == ()
+    assert [(d.line, d.message) for d in lesson.diagnostics] == [
+        (3, "the learning objectives section has no list of objectives")
+    ]
+
+
+# --- invariants on any text ---------------------------------------------------------------
+
+PIECES = [
+    "---\n",
+    "sort: 2\n",
+    "# Title\n",
+    "## Learning Objectives\n",
+    "- [ ] item\n",
+    "  - [x] nested\n",
+    ":pencil: Q1. Why?<br>\n",
+    ":pencil: __2a__ Do.\n",
+    ":bell: **Term**: def.\n",
+    "(:bell:) X is Y.\n",
+    "```\n",
+    "# in code?\n",
+    "\n",
+    "\r\n",
+    "\t- [ ] tab\n",
+    "<div>\n",
+    'text {:target="_blank"}\n',
+    "\ufeff",
+    "> quote\n",
+    "1. [ ] ordered\n",
+    "You will be able to:\n",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(PIECES) | st.text(max_size=20), max_size=40))
+def test_any_text_extracts_with_unique_keys_and_lines_in_range(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    lesson = extract_text(text, "any.md")
+    line_count = len(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    for kind in (lesson.objectives, lesson.questions, lesson.terms):
+        keys = [item.key for item in kind]
+        assert len(keys) == len(set(keys))
+    items = [*lesson.objectives, *lesson.questions, *lesson.terms, *lesson.tasks]
+    assert all(1 <= item.line <= line_count for item in items)

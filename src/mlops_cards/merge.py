@@ -185,7 +185,7 @@ class _Merger:
             self.say(
                 "error",
                 entry.line,
-                f"{section}: {entry.key!r} is not a {kind} of {self.lesson.path}",
+                f"{section}: {entry.key!r} is not {_article(kind)} {kind} of {self.lesson.path}",
                 hint,
                 col=entry.col,
             )
@@ -246,7 +246,7 @@ class _Merger:
                     entry.bell_line,
                     f"term {entry.name!r} names bell {entry.bell}, but the lesson has "
                     f"{bells} bell{'s' if bells != 1 else ''}",
-                    "bells count from 1 in lesson order (:bell: paragraphs)",
+                    "bells count from 1: the :bell: paragraphs in lesson order",
                 )
             elif entry.skip:
                 match = closest(entry.name, lesson_keys)
@@ -330,3 +330,7 @@ def _is_placeholder(name: str) -> bool:
     """`bell-3` is what `extract` calls a bell with no term: not a name a card should show."""
     head, _, number = name.partition("-")
     return head == "bell" and number.isdigit()
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"

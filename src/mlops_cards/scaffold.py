@@ -12,7 +12,7 @@ Stub shapes (all count as unanswered, never as errors):
         question: What is MLOps?     # the snapshot a stale-answer check compares with
         answer:                      # empty: still to write
     terms:
-      bell-3:  # "Career Tip: ..." - rename to the term it teaches, or set skip: true
+      bell-3:  # rename to its term, or skip: true. "Career Tip: ..."
         bell: 3
 """
 
@@ -137,8 +137,8 @@ def _answer_stub(key: str, field: str, text: str) -> list[str]:
 def _term_stub(term: Term) -> list[str]:
     if term.term is None:
         about = normalise_space("".join(c if c.isprintable() else " " for c in term.sentence))
-        about = about if len(about) <= 60 else about[:59] + "…"
-        note = f'"{about}" - rename to the term it teaches, or set skip: true'
+        about = about if len(about) <= 40 else about[:39].rstrip() + "…"
+        note = f'rename to its term, or skip: true. "{about}"'
         return [f"{_key(term.key)}:  # {note}", f"  bell: {term.bell}"]
     return [f"{_key(term.key)}:", "  definition:"]
 
@@ -236,7 +236,13 @@ def _insert(old: str, stubs: dict[str, list[list[str]]], shown: str) -> str:
         insertions.append((len(lines), appended))
     if lines and not lines[-1].endswith(("\n", "\r")):
         lines[-1] += newline  # the added lines start on a line of their own
-    for index, added in sorted(insertions, key=lambda item: item[0], reverse=True):
+    # Bottom up, so earlier indexes stay valid; at the same index the later block goes in first
+    # so that the blocks end up in the order they were planned.
+    for _, index, added in sorted(
+        ((order, index, added) for order, (index, added) in enumerate(insertions)),
+        key=lambda item: (item[1], item[0]),
+        reverse=True,
+    ):
         lines[index:index] = [line + newline for line in added]
     return "".join(lines)
 

@@ -170,7 +170,11 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str, str | None, int]
     hint = None
     if exc.context and exc.context_mark:
         hint = f"{exc.context} at line {exc.context_mark.line + 1}"
-    if "mapping values are not allowed" in problem:
+    if "could not find expected ':'" in problem and exc.context_mark:
+        mark = exc.context_mark  # the key missing its ':' is where the author must look
+        line, col = mark.line + 1, mark.column + 1
+        hint = "a key needs ':' after it; quote text that contains ': '"
+    elif "mapping values are not allowed" in problem:
         hint = "check the indentation, and quote text that contains ': '"
     elif "found another document" in problem:
         problem = "a second YAML document ('---') in one file"

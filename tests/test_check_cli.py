@@ -1,0 +1,202 @@
+"""`mlops-cards check`: exit codes, exact `file:line` messages, the summary, the seed lesson."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import HISTORY, SEED, run_cli
+from sidecar_fixtures import COMPLETE, LESSON
+
+SEED_ANSWERS = """\
+lesson: {id: intro-to-mlops}
+questions:
+  Q1:
+    question: What is MLOps?
+    answer: Practices that bring DevOps habits to machine learning systems.
+  Q2:
+    question: What are the main components of MLOps?
+    answer: Versioned data and code, automated training, deployment and monitoring.
+  Q3:
+    question: List 3 MLOps Tool for experiment tracking.
+    answer: MLflow, Weights & Biases, Neptune.
+objectives:
+  1: {objective: Define what MLOps is., answer: See Q1.}
+  2:
+    objective: Understand the importance of MLOps in Machine Learning projects.
+    answer: Models that reach production and stay healthy there.
+  3:
+    objective: Explore the different frameworks and tools for MLOps.
+    answer: Trackers, registries, pipelines and serving tools.
+  4:
+    objective: Learn about industry best practices in implementing MLOps.
+    answer: Automate, version everything, monitor.
+"""
+
+
+def lesson_dir(tmp_path: Path, sidecar: str | None) -> Path:
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "lesson.md").write_text(LESSON, encoding="utf-8")
+    if sidecar is not None:
+        (tmp_path / "lesson.yaml").write_text(sidecar, encoding="utf-8")
+    return tmp_path
+
+
+def test_complete_sidecar_is_clean_under_strict(tmp_path: Path) -> None:
+    result = run_cli("check", "--strict", "lesson.md", cwd=lesson_dir(tmp_path, COMPLETE))
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == (
+        "1 lesson: questions 2/2, objectives 2/2 (1 skipped), terms 2/2 answered, "
+        "1 extra card; 0 errors, 0 warnings\n"
+    )
+
+
+def replace(old: str, new: str) -> str:
+    assert old in COMPLETE
+    return COMPLETE.replace(old, new, 1)
+
+
+ERROR_CASES = {
+    "syntax": (
+        replace("  Q2:\n", "  Q2\n"),
+        "lesson.yaml:8:3: error: invalid YAML: could not find expected ':' "
+        "(a key needs ':' after it; quote text that contains ': ')",
+    ),
+    "duplicate key": (
+        replace("  Q2:\n", "  Q1:\n"),
+        "lesson.yaml:8:3: error: duplicate key 'Q1' in questions "
+        "(first at line 5, again at line 8)",
+    ),
+    "unknown key": (
+        replace("    skip: true", "    skipp: true"),
+        "lesson.yaml:20:5: error: unknown key 'skipp' in objective 3 (did you mean 'skip'?)",
+    ),
+    "wrong type": (
+        replace("    bell: 2", "    bell: two"),
+        "lesson.yaml:23:11: error: bell must be a whole number, not text (bell: 1)",
+    ),
+    "empty answer": (
+        replace("    answer: When predictions can wait for the next run.", '    answer: ""'),
+        "lesson.yaml:10:13: error: empty answer for question Q2",
+    ),
+    "answer for a missing item": (
+        replace("  Q2:\n", "  q2:\n"),
+        "lesson.yaml:8:3: error: questions: 'q2' is not a question of lesson.md "
+        "(did you mean 'Q2'?)",
+    ),
+    "extra id twice": (
+        COMPLETE + "  - {id: canary, front: a, back: b}\n",
+        "lesson.yaml:29:10: error: extra card id 'canary' is used twice "
+        "(first at line 26, again at line 29)",
+    ),
+    "python tag": (
+        replace("[serving]", "!!python/object/apply:os.system [ls]"),
+        "lesson.yaml:3:9: error: YAML tag !!python/object/apply:os.system is not allowed",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(ERROR_CASES))
+def test_each_error_exits_1_with_file_and_line(tmp_path: Path, case: str) -> None:
+    sidecar, expected = ERROR_CASES[case]
+    result = run_cli("check", "lesson.md", cwd=lesson_dir(tmp_path, sidecar))
+    assert result.returncode == 1
+    assert expected in result.stdout, result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_warnings_pass_without_strict_and_fail_with_it(tmp_path: Path) -> None:
+    directory = lesson_dir(tmp_path, None)
+    result = run_cli("check", "lesson.md", cwd=directory)
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0] == (
+        "lesson.md:1:1: warning: no author YAML: lesson.yaml does not exist, so nothing is "
+        "answered (run `mlops-cards init lesson.md` to create it with a stub per item)"
+    )
+    assert result.stdout.splitlines()[-1] == (
+        "1 lesson: questions 0/2, objectives 0/3, terms 1/2 answered, 0 extra cards; "
+        "0 errors, 7 warnings"
+    )
+    assert run_cli("check", "--strict", "lesson.md", cwd=directory).returncode == 1
+
+
+def test_diagnostics_are_sorted_by_file_and_line(tmp_path: Path) -> None:
+    result = run_cli("check", "lesson.md", cwd=lesson_dir(tmp_path, "questions:\n  Q1:\n"))
+    lines = result.stdout.splitlines()[:-1]
+    keys = [(line.split(":")[0], int(line.split(":")[1])) for line in lines]
+    assert keys == sorted(keys) and len(keys) == 6
+
+
+def test_json_format(tmp_path: Path) -> None:
+    sidecar = replace("  Q2:\n", "  Q1:\n")
+    result = run_cli("check", "--format", "json", "lesson.md", cwd=lesson_dir(tmp_path, sidecar))
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    assert [d for d in document["diagnostics"] if d["level"] == "error"] == [
+        {
+            "path": "lesson.yaml",
+            "line": 8,
+            "col": 3,
+            "level": "error",
+            "message": "duplicate key 'Q1' in questions (first at line 5, again at line 8)",
+            "hint": "YAML would silently keep only the last one: merge them or delete one",
+        }
+    ]
+    assert document["summary"]["errors"] == 1
+    assert document["summary"]["questions"] == {"answered": 1, "total": 2, "skipped": 0}
+
+
+def test_sidecar_path_stands_for_its_lesson(tmp_path: Path) -> None:
+    result = run_cli("check", "--strict", "lesson.yaml", cwd=lesson_dir(tmp_path, COMPLETE))
+    assert result.returncode == 0, result.stdout
+
+
+def test_bad_inputs_exit_cleanly(tmp_path: Path) -> None:
+    (tmp_path / "lesson.md").write_bytes(b"\xff\xfe not utf-8")
+    (tmp_path / "other.yaml").write_text("x: 1\n")
+    result = run_cli("check", "lesson.md", "other.yaml", "missing.md", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "error: other.yaml: no lesson other.md beside this YAML file" in result.stdout
+    assert "missing.md" in result.stdout
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run_cli("check", "--format", "xml", cwd=tmp_path).returncode == 2
+    result = run_cli("check", cwd=tmp_path)  # no PATH, no decks/, no content/
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: no PATH given, and neither decks/*.yaml nor content/ is here\n"
+    )
+
+
+def test_no_path_checks_content(tmp_path: Path) -> None:
+    lesson_dir(tmp_path / "content", COMPLETE)
+    result = run_cli("check", "--strict", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith("1 lesson: questions 2/2")
+
+
+def test_seed_fully_answered_is_clean_then_q3_rewording_is_stale(
+    tmp_path: Path, corpus: Path
+) -> None:
+    shutil.copyfile(SEED, tmp_path / "lesson.md")
+    (tmp_path / "lesson.yaml").write_text(SEED_ANSWERS, encoding="utf-8")
+    result = run_cli("check", "--strict", "lesson.md", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == (
+        "1 lesson: questions 3/3, objectives 4/4, terms 0/0 answered, 0 extra cards; "
+        "0 errors, 0 warnings\n"
+    )
+    shutil.copyfile(HISTORY, tmp_path / "lesson.md")  # the later version rewords Q3
+    result = run_cli("check", "--strict", "lesson.md", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == (
+        "lesson.yaml:10:1: warning: stale answer: question Q3 now reads "
+        "'List 3 MLOps Tools for experiment tracking.' but the answer was written for "
+        "'List 3 MLOps Tool for experiment tracking.' "
+        "(check the answer still fits, then copy the new text into 'question:')"
+    )

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlops_cards.discover import default_lesson_paths
+from mlops_cards.errors import CardsError, UsageError
+
+
+def test_content_when_there_are_no_manifests(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    assert default_lesson_paths(tmp_path) == ["content"]
+
+
+def test_nothing_to_check_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        default_lesson_paths(tmp_path)
+
+
+def test_manifest_globs_relative_to_the_manifest(tmp_path: Path) -> None:
+    (tmp_path / "content" / "mlops").mkdir(parents=True)
+    for name in ("2. b.md", "1. a.md"):
+        (tmp_path / "content" / "mlops" / name).write_text("# x\n")
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "mlops.yaml").write_text(
+        "name: MLOps\nlessons: [../content/mlops/*.md, ../content/missing.md]\n"
+    )
+    assert default_lesson_paths(tmp_path) == [
+        "content/mlops/1. a.md",
+        "content/mlops/2. b.md",
+        "content/missing.md",  # no match: kept, so that the reader reports it
+    ]
+
+
+def test_broken_manifest_is_a_cards_error(tmp_path: Path) -> None:
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "d.yaml").write_text("lessons: 3\n")
+    with pytest.raises(CardsError, match=r"decks/d.yaml: 'lessons:' must be a list"):
+        default_lesson_paths(tmp_path)
