@@ -308,6 +308,9 @@ def test_write_pdf(tmp_path: Path) -> None:
     write_pdf(render_html("Deck", [packaging_lesson()], BUILT), out)
     assert out.read_bytes().startswith(b"%PDF-")
     assert [p.name for p in tmp_path.iterdir()] == ["c.pdf"]  # no temp file left behind
+    again = tmp_path / "again.pdf"
+    write_pdf(render_html("Deck", [packaging_lesson()], BUILT), again)
+    assert again.read_bytes() == out.read_bytes()  # release assets are reproducible
 
 
 def test_module_does_not_import_weasyprint_eagerly() -> None:

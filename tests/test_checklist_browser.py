@@ -24,6 +24,8 @@ from checklist_samples import (
 )
 from conftest import SEED
 from mlops_cards.checklist import pdf_bytes, render_html
+from mlops_cards.extract import find_lessons
+from mlops_cards.merge import merge_lesson
 from mlops_cards.models import LessonContent
 
 pypdf = pytest.importorskip("pypdf")
@@ -96,13 +98,9 @@ def expected_texts(content: LessonContent) -> list[str]:
 
 @pytest.fixture
 def seed_content(corpus: Path) -> LessonContent:
-    merge = pytest.importorskip("mlops_cards.merge")
-    from mlops_cards.extract import find_lessons
-
     lessons, errors = find_lessons([str(SEED)])
     assert errors == []
-    content: LessonContent = merge.merge_lesson(lessons[0], None)
-    return content
+    return merge_lesson(lessons[0], None)
 
 
 def test_chromium_prints_a_cover_and_one_page_per_lesson(
