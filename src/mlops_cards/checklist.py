@@ -665,17 +665,20 @@ def write_atomic(path: Path, data: bytes) -> None:
 # --- files -------------------------------------------------------------------------------------
 
 
+_EXTENSIONS: dict[str, Format] = {
+    "html": "html",
+    "htm": "html",
+    "md": "md",
+    "markdown": "md",
+    "pdf": "pdf",
+}
+
+
 def format_of(path: Path) -> Format:
     """The output format named by a file's extension; a UsageError for any other extension."""
     suffix = path.suffix.lower().lstrip(".")
-    if suffix == "htm":
-        return "html"
-    if suffix == "markdown":
-        return "md"
-    for fmt in FORMATS:
-        if suffix == fmt:
-            return fmt
-
+    if suffix in _EXTENSIONS:
+        return _EXTENSIONS[suffix]
     shown = f"'.{suffix}'" if suffix else "no extension"
     raise UsageError(
         f"{path}: cannot tell the checklist format from {shown} (use .html, .md or .pdf)"
