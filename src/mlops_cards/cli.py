@@ -233,6 +233,56 @@ def build(
 # --- checklist ---------------------------------------------------------------------------------
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="FILE",
+    help="Where to write it; the extension picks the format: .html, .md or .pdf.",
+)
+@click.option("--title", default="Checklist", show_default=True, help="Title on the cover.")
+@click.option(
+    "--paper",
+    type=click.Choice(["a4", "letter"]),
+    default="a4",
+    show_default=True,
+    help="Page size of the HTML and PDF (the margins suit both).",
+)
+def checklist(paths: tuple[str, ...], output: str, title: str, paper: str) -> None:
+    """Write a printable checklist of lessons: objectives, tasks, questions, terms to tick off.
+
+    PATHS are lessons or directories of lessons; each lesson's author YAML (lesson.yaml) says
+    which items have a flashcard. .html is one self-contained page for print (A4 or Letter, a
+    page per lesson), .md a GitHub task list, .pdf needs WeasyPrint (pip install
+    'mlops-cards[pdf]'). SOURCE_DATE_EPOCH sets the build date. Exits 1 on errors in the lessons
+    or their YAML (nothing is written), 2 on an unknown output format.
+    """
+    from pathlib import Path
+
+    from mlops_cards.check import lesson_arguments
+    from mlops_cards.checklist import describe, format_of, write_checklist
+    from mlops_cards.extract import find_lessons
+    from mlops_cards.merge import merge_lesson
+
+    out = Path(output)
+    format_of(out)  # an unknown extension is a usage error, before any lesson is read
+    lesson_paths, failures = lesson_arguments(paths)
+    lessons, errors = find_lessons(lesson_paths) if lesson_paths else ([], [])
+    contents = [merge_lesson(lesson) for lesson in lessons]
+    for failure in failures + errors:
+        click.echo(f"error: {failure}", err=True)
+    # Only errors stop the checklist; warnings (unanswered items, ...) are `check`'s business.
+    problems = [d for c in contents for d in c.diagnostics if d.level == "error"]
+    for diagnostic in problems:
+        click.echo(diagnostic.format(), err=True)
+    if failures or errors or problems:
+        fail(f"no checklist written: fix the errors above, then run again ({out})")
+    write_checklist(out, title, contents, paper="letter" if paper == "letter" else "a4")
+    click.echo(f"{out}: {describe(contents)}")
+
+
 # --- verify / preview --------------------------------------------------------------------------
 
 

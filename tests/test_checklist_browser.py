@@ -1,0 +1,217 @@
+"""The checklist as a browser and WeasyPrint print it: pages, text on each page, no overflow.
+
+Chromium (Debian's `chromium`) renders the HTML to PDF and PNG; pypdf reads the text back. These
+tests skip, saying why, when Chromium or WeasyPrint is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from checklist_samples import (
+    LONG_URL,
+    empty_objectives_lesson,
+    packaging_lesson,
+    printed_text,
+    squash,
+)
+from conftest import SEED
+from mlops_cards.checklist import pdf_bytes, render_html
+from mlops_cards.extract import find_lessons
+from mlops_cards.merge import merge_lesson
+from mlops_cards.models import LessonContent
+
+pypdf = pytest.importorskip("pypdf")
+
+BUILT = datetime(2024, 5, 1, tzinfo=timezone.utc)
+A4_POINTS = (595, 842)
+LETTER_POINTS = (612, 792)
+# Width of the printed column on A4 (210 mm minus 2 x 17 mm margins) in CSS pixels (96 per inch).
+A4_COLUMN_PX = round((210 - 2 * 17) / 25.4 * 96)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+
+
+def run_chromium(chromium: str, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    profile = tmp / "chromium-profile"
+    command = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+def print_to_pdf(chromium: str, page: str, tmp: Path, name: str = "checklist") -> Path:
+    source = tmp / f"{name}.html"
+    source.write_text(page, encoding="utf-8")
+    pdf = tmp / f"{name}.pdf"
+    run_chromium(chromium, tmp, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", source.as_uri())
+    assert pdf.stat().st_size > 0
+    return pdf
+
+
+def page_texts(pdf: Path | bytes) -> list[str]:
+    import io
+
+    reader = pypdf.PdfReader(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf)
+    return [squash(page.extract_text() or "") for page in reader.pages]
+
+
+def expected_texts(content: LessonContent) -> list[str]:
+    """What print must show of every objective, task and question (squashed for comparison)."""
+    lesson = content.lesson
+    texts = [printed_text(o.text) for o in lesson.objectives]
+    texts += [printed_text(t.text) for t in lesson.tasks]
+    for question in lesson.questions:
+        prose, *code = re.split(r"\n```[a-z]*\n", question.text, maxsplit=1)
+        texts.append(f"{question.label or ''} {printed_text(prose)}")
+        if code:  # the code block is printed as written
+            texts += [line for line in code[0].splitlines() if line.strip("`").strip()]
+    return [squash(text) for text in texts]
+
+
+@pytest.fixture
+def seed_content(corpus: Path) -> LessonContent:
+    lessons, errors = find_lessons([str(SEED)])
+    assert errors == []
+    return merge_lesson(lessons[0], None)
+
+
+def test_chromium_prints_a_cover_and_one_page_per_lesson(
+    chromium: str, seed_content: LessonContent, tmp_path: Path
+) -> None:
+    lessons = [seed_content, packaging_lesson()]
+    pdf = print_to_pdf(chromium, render_html("MLOps Fundamentals", lessons, BUILT), tmp_path)
+
+    pages = page_texts(pdf)
+    assert len(pages) == 1 + len(lessons)
+    assert squash("MLOps Fundamentals") in pages[0]
+    assert squash("Built 2024-05-01") in pages[0]
+    for page, content in zip(pages[1:], lessons, strict=True):
+        assert squash(content.lesson.title or "") in page
+        for text in expected_texts(content):
+            assert text in page, f"missing on the page of {content.lesson.id}: {text}"
+    width, height = pypdf.PdfReader(pdf).pages[0].mediabox.upper_right
+    assert (round(width), round(height)) == A4_POINTS
+
+    png = tmp_path / "first-lesson.png"
+    run_chromium(
+        chromium,
+        tmp_path,
+        f"--screenshot={png}",
+        "--window-size=900,1200",
+        (tmp_path / "checklist.html").as_uri(),
+    )
+    from PIL import Image
+
+    with Image.open(png) as image:
+        assert image.size == (900, 1200)
+        # Something is drawn: a blank page would have a single colour.
+        colours = image.convert("L").getcolors(maxcolors=256 * 256)
+        assert colours is not None and len(colours) > 10
+
+
+def test_letter_paper_prints_letter_pages(chromium: str, tmp_path: Path) -> None:
+    page = render_html("Deck", [packaging_lesson()], BUILT, paper="letter")
+    pdf = print_to_pdf(chromium, page, tmp_path)
+    reader = pypdf.PdfReader(pdf)
+    assert len(reader.pages) == 2
+    width, height = reader.pages[1].mediabox.upper_right
+    assert (round(width), round(height)) == LETTER_POINTS
+
+
+def test_weasyprint_pdf_has_the_same_text(seed_content: LessonContent) -> None:
+    pytest.importorskip("weasyprint", reason="WeasyPrint (the pdf extra) is not installed")
+    lessons = [seed_content, packaging_lesson()]
+    pages = page_texts(pdf_bytes(render_html("MLOps Fundamentals", lessons, BUILT)))
+
+    assert len(pages) == 1 + len(lessons)
+    for page, content in zip(pages[1:], lessons, strict=True):
+        for text in expected_texts(content):
+            assert text in page, f"missing on the page of {content.lesson.id}: {text}"
+
+
+def test_stress_lesson_prints_every_task(chromium: str, tmp_path: Path) -> None:
+    stress = empty_objectives_lesson()
+    pdf = print_to_pdf(chromium, render_html("Deck", [stress], BUILT), tmp_path)
+
+    pages = page_texts(pdf)
+    assert len(pages) > 2  # 200 tasks span pages, and that is fine
+    everything = "".join(pages[1:])
+    for text in expected_texts(stress):
+        assert text in everything
+    assert squash(f"({LONG_URL})") in everything  # the address, whole, after the link text
+
+
+# Runs in the page: make the print rules apply on screen (Chromium cannot dump the DOM in print
+# mode), then record how wide the content really is and every box that sticks out of the column.
+OVERFLOW_PROBE = """<script>
+for (const sheet of document.styleSheets) for (const rule of sheet.cssRules) {
+  if (!rule.media) continue;
+  const media = rule.media.mediaText;
+  rule.media.mediaText = media === "print" ? "all" : media.startsWith("screen") ? "not all" : media;
+}
+const root = document.documentElement, outside = [];
+for (const el of document.body.querySelectorAll("*"))
+  for (const box of el.getClientRects())
+    if (box.right > root.clientWidth + 0.5 || box.left < -0.5)
+      outside.push(el.tagName + ": " + el.textContent.slice(0, 60));
+document.body.setAttribute("data-probe", JSON.stringify(
+  {scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, outside: outside}));
+</script>"""
+
+
+def measure_overflow(chromium: str, page: str, tmp: Path) -> dict[str, object]:
+    source = tmp / "probe.html"
+    source.write_text(page.replace("</body>", OVERFLOW_PROBE + "</body>"), encoding="utf-8")
+    result = run_chromium(
+        chromium, tmp, f"--window-size={A4_COLUMN_PX},1000", "--dump-dom", source.as_uri()
+    )
+    found = re.search(r'data-probe="([^"]*)"', result.stdout)
+    assert found, "the probe script did not run"
+    probe: dict[str, object] = json.loads(found.group(1).replace("&quot;", '"'))
+    assert probe["clientWidth"] == A4_COLUMN_PX
+    return probe
+
+
+def test_no_lesson_overflows_the_printed_column(chromium: str, tmp_path: Path) -> None:
+    page = render_html("Deck", [empty_objectives_lesson(), packaging_lesson()], BUILT)
+    probe = measure_overflow(chromium, page, tmp_path)
+    assert probe["outside"] == []
+    assert probe["scrollWidth"] == probe["clientWidth"]
+
+
+def test_the_overflow_probe_catches_an_unwrapped_url(chromium: str, tmp_path: Path) -> None:
+    # Same page with long words allowed to stick out: the probe must see it, or it proves nothing.
+    page = render_html("Deck", [empty_objectives_lesson()], BUILT)
+    probe = measure_overflow(
+        chromium, page.replace("overflow-wrap: anywhere", "overflow-wrap: normal"), tmp_path
+    )
+    assert isinstance(probe["scrollWidth"], int) and probe["scrollWidth"] > A4_COLUMN_PX
+    assert probe["outside"] != []
