@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,6 +20,7 @@ from typing import Any, Literal
 from markdown_it import MarkdownIt
 
 from mlops_cards import __version__
+from mlops_cards.atomic import write_atomic
 from mlops_cards.errors import CardsError, UsageError
 from mlops_cards.models import Card, LessonContent
 
@@ -646,20 +646,6 @@ def pdf_bytes(html_text: str) -> bytes:
 def write_pdf(html_text: str, out: Path) -> None:
     """Write the checklist HTML as a PDF at `out` (atomically)."""
     write_atomic(out, pdf_bytes(html_text))
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a temp file beside `path`, then rename it over: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- files -------------------------------------------------------------------------------------

@@ -119,9 +119,10 @@ def init(paths: tuple[str, ...], dry_run: bool) -> None:
     Never changes what is already written (values, comments, order, blank lines): stubs are
     inserted as text. Running it again changes nothing. Refuses a sidecar that has errors.
     """
+    from mlops_cards.atomic import write_atomic
     from mlops_cards.check import lesson_arguments
     from mlops_cards.extract import find_lessons
-    from mlops_cards.scaffold import SidecarHasErrors, scaffold, write_atomic
+    from mlops_cards.scaffold import SidecarHasErrors, scaffold
 
     lesson_paths, failures = lesson_arguments(paths)
     lessons, errors = find_lessons(lesson_paths) if lesson_paths else ([], [])

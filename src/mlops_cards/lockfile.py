@@ -9,12 +9,11 @@ their content can still be published (tagged `retired`) and a revived note keeps
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from mlops_cards.atomic import write_atomic
 from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.errors import CardsError
 
@@ -155,16 +154,8 @@ def lock_json(lock: Lock) -> str:
 
 
 def write_lock(lock: Lock, path: Path) -> None:
-    """Write atomically: a temp file in the same folder, then os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(lock_json(lock))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write the lock file atomically."""
+    write_atomic(path, lock_json(lock))
 
 
 def _next_mod(old: int, now: int) -> int:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_cards.anki_export import apkg_bytes
+from mlops_cards.atomic import write_atomic
 from mlops_cards.deckdata import DeckNote, ExportDeck
 from mlops_cards.errors import CardsError
 from mlops_cards.extract import find_lessons
@@ -216,19 +216,6 @@ def _build_deck(target: DeckTarget, now: int, frozen: bool, retire: bool) -> _Bu
     return _Built(target, data, old_lock, update.lock, report)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def report_json(decks: tuple[DeckReport, ...]) -> str:
     """The build report as JSON: nothing volatile, so it is reproducible too."""
     data = [
@@ -263,14 +250,14 @@ def build(
         raise CardsError("two decks would write the same output file (set `output:` apart)")
 
     for b in built:
-        _write_atomic(b.target.output, b.data)
+        write_atomic(b.target.output, b.data)
     for b in built:
         if b.report.lock_written:
-            _write_atomic(b.target.lock, lock_json(b.new_lock).encode("utf-8"))
+            write_atomic(b.target.lock, lock_json(b.new_lock).encode("utf-8"))
     decks = tuple(b.report for b in built)
     sums = "".join(f"{d.sha256}  {d.output.name}\n" for d in sorted(decks, key=lambda d: d.output))
-    _write_atomic(out_dir / SUMS_NAME, sums.encode("utf-8"))
-    _write_atomic(out_dir / REPORT_NAME, report_json(decks).encode("utf-8"))
+    write_atomic(out_dir / SUMS_NAME, sums.encode("utf-8"))
+    write_atomic(out_dir / REPORT_NAME, report_json(decks).encode("utf-8"))
     return BuildReport(decks, out_dir / SUMS_NAME, out_dir / REPORT_NAME)
 
 

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,28 +86,6 @@ def scaffold(lesson: Lesson) -> Scaffold:
             new = _insert(old, stubs, shown, loose=True)
     _verify(old, new, shown)
     return Scaffold(path, shown, old, new, count)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder and a rename: never a half-written file."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else _default_mode()
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 # --- what is missing -----------------------------------------------------------------------
