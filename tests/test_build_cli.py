@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def test_adhoc_build_writes_deck_lock_sums_and_report(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == [
         "SHA256SUMS",
         "build-report.json",
+        "build-report.md",
         "features.apkg",
         "features.lock.json",
     ]
@@ -59,7 +61,7 @@ def test_adhoc_build_writes_deck_lock_sums_and_report(tmp_path: Path) -> None:
         "mlops-cards Cloze, mlops-cards Objective"
     )
     assert lines[4] == "  unanswered: 0"
-    assert lines[-1] == "wrote out/SHA256SUMS and out/build-report.json"
+    assert lines[-1] == "wrote out/SHA256SUMS, out/build-report.json and out/build-report.md"
     lock = json.loads((out / "features.lock.json").read_text(encoding="utf-8"))
     assert sorted((n["kind"], n["key"], n["mod"]) for n in lock["notes"].values()) == [
         ("objective", "1", 1700000000),
@@ -166,7 +168,18 @@ def test_every_manifest_is_built_and_summed(tmp_path: Path) -> None:
     result = run_cli("build", cwd=tmp_path, env=ENV)
     assert result.returncode == 0, result.stderr
     sums = (tmp_path / "dist" / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
-    assert [line.split("  ")[1] for line in sums] == ["a.apkg", "b.apkg"]
+    checklists = ["checklist.html", "checklist.md", "checklist.pdf"]
+    assert [line.split("  ")[1] for line in sums] == [
+        *(f"a-{c}" for c in checklists),
+        "a.apkg",
+        *(f"b-{c}" for c in checklists),
+        "b.apkg",
+    ]
+    for line in sums:
+        sha, name = line.split("  ")
+        assert hashlib.sha256((tmp_path / "dist" / name).read_bytes()).hexdigest() == sha
+    notes = (tmp_path / "dist" / "build-report.md").read_text(encoding="utf-8")
+    assert notes.startswith("## Deck A\n") and "\n## Deck B\n" in notes
     assert sorted(p.name for p in (tmp_path / "decks").iterdir()) == [
         "a.lock.json",
         "a.yaml",
@@ -174,6 +187,40 @@ def test_every_manifest_is_built_and_summed(tmp_path: Path) -> None:
         "b.yaml",
     ]
     assert "Deck A -> dist/a.apkg" in result.stdout and "Deck B -> dist/b.apkg" in result.stdout
+
+
+def test_manifest_chooses_checklist_formats(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    lesson(tmp_path / "content")
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "a.yaml").write_text(
+        "name: A\nlessons: ../content\nchecklists: [md]\n", encoding="utf-8"
+    )
+    result = run_cli("build", cwd=tmp_path, env=ENV)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "dist").glob("a*")) == ["a-checklist.md", "a.apkg"]
+
+
+def test_missing_weasyprint_skips_only_the_pdf_checklist(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    lesson(tmp_path / "content")
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "a.yaml").write_text("name: A\nlessons: ../content\n", encoding="utf-8")
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    # A `weasyprint` package that fails to import stands for "the pdf extra is not installed".
+    (blocker / "weasyprint.py").write_text("raise ImportError('not installed')\n", "utf-8")
+    result = run_cli("build", cwd=tmp_path, env={**ENV, "PYTHONPATH": str(blocker)})
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "dist").glob("a*")) == [
+        "a-checklist.html",
+        "a-checklist.md",
+        "a.apkg",
+    ]
+    assert (
+        "  checklist PDF skipped: PDF output needs WeasyPrint: pip install 'mlops-cards[pdf]'"
+        in (result.stdout.splitlines())
+    )
 
 
 def test_two_decks_cannot_share_an_output(tmp_path: Path) -> None:

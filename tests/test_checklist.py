@@ -17,12 +17,12 @@ from mlops_cards import checklist
 from mlops_cards.checklist import (
     PDF_MISSING,
     build_date,
+    checklist_files,
     first_sentence,
     format_of,
     render_html,
     render_markdown,
     sheet_for,
-    write_checklists,
     write_pdf,
 )
 from mlops_cards.errors import CardsError, UsageError
@@ -267,21 +267,15 @@ def test_format_from_the_extension() -> None:
     )
 
 
-def test_write_checklists_writes_each_format(tmp_path: Path) -> None:
-    written = write_checklists(
-        "Deck", [packaging_lesson()], tmp_path, "mlops", ["html", "md"], built=BUILT
-    )
-    assert written == [tmp_path / "mlops-checklist.html", tmp_path / "mlops-checklist.md"]
-    assert written[0].read_text(encoding="utf-8") == render_html(
+def test_checklist_files_renders_each_format() -> None:
+    files = checklist_files("Deck", [packaging_lesson()], "mlops", ["html", "md"], built=BUILT)
+    assert list(files) == ["mlops-checklist.html", "mlops-checklist.md"]
+    assert files["mlops-checklist.html"].decode() == render_html(
         "Deck", [packaging_lesson()], BUILT
     )
-    assert written[1].read_text(encoding="utf-8") == render_markdown(
+    assert files["mlops-checklist.md"].decode() == render_markdown(
         "Deck", [packaging_lesson()], BUILT
     )
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "mlops-checklist.html",
-        "mlops-checklist.md",
-    ]
 
 
 def test_pdf_without_weasyprint_says_how_to_get_it(
@@ -296,9 +290,8 @@ def test_pdf_without_weasyprint_says_how_to_get_it(
         == PDF_MISSING
         == ("PDF output needs WeasyPrint: pip install 'mlops-cards[pdf]'")
     )
-    # A set of checklists fails before writing any of them.
     with pytest.raises(CardsError):
-        write_checklists("D", [packaging_lesson()], tmp_path, "m", ["html", "pdf"], built=BUILT)
+        checklist_files("D", [packaging_lesson()], "m", ["html", "pdf"], built=BUILT)
     assert list(tmp_path.iterdir()) == []
 
 

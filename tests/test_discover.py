@@ -24,17 +24,27 @@ def test_manifest_globs_relative_to_the_manifest(tmp_path: Path) -> None:
         (tmp_path / "content" / "mlops" / name).write_text("# x\n")
     (tmp_path / "decks").mkdir()
     (tmp_path / "decks" / "mlops.yaml").write_text(
-        "name: MLOps\nlessons: [../content/mlops/*.md, ../content/missing.md]\n"
+        "name: MLOps\nlessons: [../content/mlops/*.md]\n"
     )
-    assert default_lesson_paths(tmp_path) == [
-        "content/mlops/1. a.md",
-        "content/mlops/2. b.md",
-        "content/missing.md",  # no match: kept, so that the reader reports it
-    ]
+    assert default_lesson_paths(tmp_path) == ["content/mlops/1. a.md", "content/mlops/2. b.md"]
+
+
+def test_manifest_mistakes_are_reported_with_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "d.yaml").write_text("name: D\nlessons: [../content/missing.md]\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CardsError) as caught:
+        default_lesson_paths(Path())
+    assert str(caught.value) == (
+        "decks/d.yaml:2:11: error: no lessons match `../content/missing.md` "
+        "(paths are relative to the manifest)"
+    )
 
 
 def test_broken_manifest_is_a_cards_error(tmp_path: Path) -> None:
     (tmp_path / "decks").mkdir()
     (tmp_path / "decks" / "d.yaml").write_text("lessons: 3\n")
-    with pytest.raises(CardsError, match=r"decks/d.yaml: 'lessons:' must be a list"):
+    with pytest.raises(CardsError, match=r"decks/d.yaml:1:10: error: `lessons` must be a path"):
         default_lesson_paths(tmp_path)

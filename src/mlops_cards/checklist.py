@@ -691,36 +691,30 @@ def write_checklist(
     return out
 
 
-def write_checklists(
+def checklist_files(
     title: str,
     lessons: Sequence[LessonContent],
-    out_dir: Path,
     base_name: str,
-    formats: Iterable[Format] = FORMATS,
+    formats: Iterable[str] = FORMATS,
     *,
     built: datetime | None = None,
     paper: Paper = "a4",
-) -> list[Path]:
-    """One checklist per format, `<out_dir>/<base_name>-checklist.<ext>` (for `build`).
+) -> dict[str, bytes]:
+    """Every format's checklist in memory, by file name `<base_name>-checklist.<ext>`.
 
-    Every format is rendered before any file is written, so a missing WeasyPrint leaves no
-    half-written set behind.
+    `build` renders these with the decks and writes them together, so a missing WeasyPrint
+    (or any other failure) leaves no half-written set behind.
     """
     built = built or build_date()
     page = render_html(title, lessons, built, paper=paper)
-    data: dict[Format, bytes] = {}
+    renderers: dict[str, Callable[[], bytes]] = {
+        "html": page.encode,
+        "md": lambda: render_markdown(title, lessons, built).encode(),
+        "pdf": lambda: pdf_bytes(page),
+    }
+    files: dict[str, bytes] = {}
     for fmt in formats:
-        if fmt == "html":
-            data[fmt] = page.encode()
-        elif fmt == "md":
-            data[fmt] = render_markdown(title, lessons, built).encode()
-        elif fmt == "pdf":
-            data[fmt] = pdf_bytes(page)
-        else:
+        if fmt not in renderers:
             raise CardsError(f"unknown checklist format {fmt!r} (use: {', '.join(FORMATS)})")
-    written = []
-    for fmt, payload in data.items():
-        path = out_dir / f"{base_name}-checklist.{fmt}"
-        write_atomic(path, payload)
-        written.append(path)
-    return written
+        files[f"{base_name}-checklist.{fmt}"] = renderers[fmt]()
+    return files

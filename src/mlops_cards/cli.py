@@ -89,7 +89,7 @@ def check(paths: tuple[str, ...], strict: bool, output_format: str) -> None:
     from mlops_cards.check import check_paths
     from mlops_cards.discover import default_lesson_paths
 
-    report = check_paths(list(paths) or default_lesson_paths(Path.cwd()))
+    report = check_paths(list(paths) or default_lesson_paths(Path()))
     if output_format == "json":
         document = {
             "diagnostics": [asdict(d) for d in report.diagnostics]

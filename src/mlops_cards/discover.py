@@ -1,49 +1,28 @@
 """Which lessons a command works on when the user names none.
 
-Deliberately tiny: the deck manifest module may take this over. Every `decks/*.yaml` manifest
-lists lesson paths or globs (relative to the manifest) under `lessons:`; with no manifest the
-lessons are everything under `content/`.
+Every lesson of every deck manifest in `decks/`; with no manifest, everything under `content/`.
 """
 
 from __future__ import annotations
 
-import glob
 import os
 from pathlib import Path
 
-import yaml
-
-from mlops_cards.errors import CardsError, UsageError
+from mlops_cards.errors import UsageError
+from mlops_cards.manifest import find_manifests, load_manifest
 
 
 def default_lesson_paths(root: Path) -> list[str]:
     """Lesson paths (files or directories) of every deck in `root`, shown relative to `root`."""
-    manifests = sorted((root / "decks").glob("*.yaml"))
+    manifests = find_manifests(root / "decks")
     if not manifests:
         if (root / "content").is_dir():
             return ["content"]
         raise UsageError("no PATH given, and neither decks/*.yaml nor content/ is here")
     paths: list[str] = []
     for manifest in manifests:
-        for pattern in _lesson_patterns(manifest, root):
-            full = os.path.normpath(manifest.parent / pattern)
-            found = sorted(glob.glob(full)) or [full]  # no match: let the reader say so
-            for path in found:
-                shown = os.path.relpath(path, root)
-                if shown not in paths:
-                    paths.append(shown)
+        for lesson in load_manifest(manifest).lessons:
+            shown = os.path.relpath(lesson, root)
+            if shown not in paths:
+                paths.append(shown)
     return paths
-
-
-def _lesson_patterns(manifest: Path, root: Path) -> list[str]:
-    name = os.path.relpath(manifest, root)
-    try:
-        data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
-        raise CardsError(f"{name}: cannot read this deck manifest ({exc})") from None
-    lessons = data.get("lessons") if isinstance(data, dict) else None
-    if isinstance(lessons, str):
-        lessons = [lessons]
-    if not isinstance(lessons, list) or not all(isinstance(p, str) for p in lessons):
-        raise CardsError(f"{name}: 'lessons:' must be a list of paths or globs")
-    return list(lessons)

@@ -20,7 +20,8 @@ from mlops_cards.identity import stable_id
 from mlops_cards.models import Diagnostic
 
 CARD_KINDS = ("questions", "objectives", "terms", "reverse", "cloze")
-_KEYS = ("name", "description", "lessons", "cards", "templates", "output", "id")
+_KEYS = ("name", "description", "lessons", "cards", "templates", "output", "id", "checklists")
+CHECKLIST_FORMATS = ("html", "md", "pdf")
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -53,6 +54,7 @@ class DeckManifest:
     cards: CardKinds
     templates: Path | None  # None: the note types shipped in the package
     output: str  # base name of the outputs
+    checklists: tuple[str, ...] = CHECKLIST_FORMATS  # formats of `<output>-checklist.<ext>`
 
     @property
     def lock_path(self) -> Path:
@@ -158,11 +160,26 @@ class _Reader:
         deck_id = self._deck_id(values, name)
         lessons = self._lessons(values, root)
         cards = self._cards(values)
+        checklists = self._checklists(values)
         if self.diagnostics or name is None:
             return None
         return DeckManifest(
-            self.path, name, deck_id, description, lessons, cards, templates, output
+            self.path, name, deck_id, description, lessons, cards, templates, output, checklists
         )
+
+    def _checklists(self, values: dict[str, tuple[yaml.Node, Any]]) -> tuple[str, ...]:
+        if "checklists" not in values:
+            return CHECKLIST_FORMATS
+        node, value = values["checklists"]
+        formats = value or []
+        if not isinstance(formats, list) or not all(f in CHECKLIST_FORMATS for f in formats):
+            self.error(
+                node,
+                "`checklists` must be a list of formats",
+                f"choose from {', '.join(CHECKLIST_FORMATS)}, or [] for none",
+            )
+            return ()
+        return tuple(dict.fromkeys(formats))
 
     def _deck_id(self, values: dict[str, tuple[yaml.Node, Any]], name: str | None) -> int:
         if "id" in values:

@@ -12,10 +12,12 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from mlops_cards.anki_export import apkg_bytes
 from mlops_cards.atomic import write_atomic
+from mlops_cards.checklist import PDF_MISSING, checklist_files
 from mlops_cards.deckdata import DeckNote, ExportDeck
 from mlops_cards.errors import CardsError
 from mlops_cards.extract import find_lessons
@@ -29,6 +31,7 @@ from mlops_cards.notetypes import load_note_types
 from mlops_cards.render import CardRenderer
 
 REPORT_NAME = "build-report.json"
+NOTES_NAME = "build-report.md"  # release notes: what a learner importing this release gets
 SUMS_NAME = "SHA256SUMS"
 
 
@@ -66,6 +69,7 @@ class DeckReport:
     unanswered: tuple[str, ...]  # "path:line: kind key: text"
     media: int
     warnings: tuple[str, ...]
+    checklists: tuple[tuple[str, str], ...] = ()  # (file name, sha256)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class BuildReport:
 class _Built:
     target: DeckTarget
     data: bytes
+    checklists: dict[str, bytes]  # file name in the output folder -> content
     old_lock: Lock
     new_lock: Lock
     report: DeckReport
@@ -115,6 +120,7 @@ def adhoc_manifest(lessons: list[Path], output: Path) -> DeckManifest:
         cards=CardKinds(),
         templates=None,
         output=name,
+        checklists=(),  # a quick deck from lesson files: `mlops-cards checklist` makes one
     )
 
 
@@ -196,6 +202,9 @@ def _build_deck(target: DeckTarget, now: int, frozen: bool, retire: bool) -> _Bu
         media=tuple(sorted(renderer.media().items())),
     )
     data = apkg_bytes(deck)
+    checklists, checklist_warnings = _checklists(
+        manifest, [lesson.content for lesson in lessons], now
+    )
     report = DeckReport(
         name=manifest.name,
         output=target.output,
@@ -211,9 +220,26 @@ def _build_deck(target: DeckTarget, now: int, frozen: bool, retire: bool) -> _Bu
         notetypes_changed=update.notetypes_changed,
         unanswered=_unanswered(contents),
         media=len(deck.media),
-        warnings=tuple(d.format() for d in warnings),
+        warnings=tuple(d.format() for d in warnings) + checklist_warnings,
+        checklists=tuple((name, hashlib.sha256(b).hexdigest()) for name, b in checklists.items()),
     )
-    return _Built(target, data, old_lock, update.lock, report)
+    return _Built(target, data, checklists, old_lock, update.lock, report)
+
+
+def _checklists(
+    manifest: DeckManifest, contents: list[LessonContent], now: int
+) -> tuple[dict[str, bytes], tuple[str, ...]]:
+    """The deck's checklists; a PDF is skipped with a warning when WeasyPrint is not installed."""
+    formats = list(manifest.checklists)
+    built = datetime.fromtimestamp(now, timezone.utc)
+    try:
+        return checklist_files(manifest.name, contents, manifest.output, formats, built=built), ()
+    except CardsError as exc:
+        if "pdf" not in formats or str(exc) != PDF_MISSING:
+            raise
+    formats.remove("pdf")
+    files = checklist_files(manifest.name, contents, manifest.output, formats, built=built)
+    return files, (f"checklist PDF skipped: {PDF_MISSING}",)
 
 
 def report_json(decks: tuple[DeckReport, ...]) -> str:
@@ -233,10 +259,33 @@ def report_json(decks: tuple[DeckReport, ...]) -> str:
             "notetypes_changed": list(d.notetypes_changed),
             "unanswered": list(d.unanswered),
             "media": d.media,
+            "checklists": [name for name, _ in d.checklists],
         }
         for d in decks
     ]
     return json.dumps({"decks": data}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def release_notes(decks: tuple[DeckReport, ...]) -> str:
+    """The build report as Markdown for a release page, written for learners."""
+    lines = []
+    for d in decks:
+        total = sum(n for _, n in d.notes_per_kind)
+        kinds = ", ".join(f"{n} {kind}" for kind, n in d.notes_per_kind)
+        lines += [
+            f"## {d.name}",
+            "",
+            f"- `{d.output.name}`: {total} notes ({kinds})",
+            f"- Since the last release: {len(d.new)} new, {len(d.changed)} changed, "
+            f"{d.unchanged} unchanged, {len(d.retired)} retired",
+            "- Import it over the previous release: changed cards update in place and keep "
+            "their review history.",
+        ]
+        for title, items in (("Changed", d.changed), ("New", d.new), ("Retired", d.retired)):
+            if items:
+                lines += ["", f"### {title}", "", *(f"- `{item}`" for item in items)]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def build(
@@ -251,13 +300,19 @@ def build(
 
     for b in built:
         write_atomic(b.target.output, b.data)
+        for name, payload in b.checklists.items():
+            write_atomic(b.target.output.parent / name, payload)
     for b in built:
         if b.report.lock_written:
             write_atomic(b.target.lock, lock_json(b.new_lock).encode("utf-8"))
     decks = tuple(b.report for b in built)
-    sums = "".join(f"{d.sha256}  {d.output.name}\n" for d in sorted(decks, key=lambda d: d.output))
+    files = sorted(
+        {(d.output.name, d.sha256) for d in decks} | {c for d in decks for c in d.checklists}
+    )
+    sums = "".join(f"{sha}  {name}\n" for name, sha in files)
     write_atomic(out_dir / SUMS_NAME, sums.encode("utf-8"))
     write_atomic(out_dir / REPORT_NAME, report_json(decks).encode("utf-8"))
+    write_atomic(out_dir / NOTES_NAME, release_notes(decks))
     return BuildReport(decks, out_dir / SUMS_NAME, out_dir / REPORT_NAME)
 
 
@@ -281,5 +336,8 @@ def report_text(report: BuildReport) -> str:
         lines.extend(f"    {item}" for item in d.unanswered)
         lines.extend(f"  {w}" for w in d.warnings)
         lines.append(f"  sha256 {d.sha256}")
-    lines.append(f"wrote {report.sums} and {report.report}")
+        if d.checklists:
+            lines.append(f"  checklists: {', '.join(name for name, _ in d.checklists)}")
+    notes = report.report.with_name(NOTES_NAME)
+    lines.append(f"wrote {report.sums}, {report.report} and {notes}")
     return "\n".join(lines)
