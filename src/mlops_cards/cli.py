@@ -194,8 +194,10 @@ def build(
     """Build Anki decks (.apkg) that update in place on re-import.
 
     SOURCES are deck manifests (decks/*.yaml, the default: every one) built into -o DIR, or
-    lesson files built into one ad-hoc deck: `build LESSON... -o FILE.apkg`. Writes SHA256SUMS
-    and build-report.json beside the outputs, and updates each deck's lock file.
+    lesson files built into one ad-hoc deck: `build LESSON... -o FILE.apkg`. A manifest deck
+    also gets its checklists (<output>-checklist.html/.md/.pdf). Writes SHA256SUMS,
+    build-report.json and build-report.md (release notes) beside the outputs, and updates each
+    deck's lock file. SOURCE_DATE_EPOCH fixes the time given to changed notes.
     """
     from mlops_cards.manifest import ManifestError, find_manifests, load_manifest
     from mlops_cards.pipeline import DeckTarget, adhoc_manifest, report_text
