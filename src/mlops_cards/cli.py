@@ -40,8 +40,6 @@ def extract(paths: tuple[str, ...], as_json: bool) -> None:
     PATHS are lesson files (any extension) or directories (every *.md below them, ordered by
     front-matter `sort`, then name). Exits 1 when a path cannot be read; the others are still shown.
     """
-    import json
-
     from mlops_cards.extract import find_lessons, lesson_as_dict, lesson_summary
 
     lessons, errors = find_lessons(paths)
@@ -82,9 +80,7 @@ def check(paths: tuple[str, ...], strict: bool, output_format: str) -> None:
     `path:line:col: error|warning: message (hint)` sorted by file and line, then a summary.
     Exits 0 when clean, 1 on errors (or on warnings with --strict).
     """
-    import json
     from dataclasses import asdict
-    from pathlib import Path
 
     from mlops_cards.check import check_paths
     from mlops_cards.discover import default_lesson_paths
@@ -262,7 +258,6 @@ def checklist(paths: tuple[str, ...], output: str, title: str, paper: str) -> No
     'mlops-cards[pdf]'). SOURCE_DATE_EPOCH sets the build date. Exits 1 on errors in the lessons
     or their YAML (nothing is written), 2 on an unknown output format.
     """
-    from pathlib import Path
 
     from mlops_cards.check import lesson_arguments
     from mlops_cards.checklist import describe, format_of, write_checklist
