@@ -309,6 +309,61 @@ def verify(deck: Path, previous: Path | None, as_json: bool) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("paths", nargs=-1)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE.html",
+    help="Where to write the page.",
+)
+@click.option(
+    "--renderer",
+    type=click.Choice(["auto", "anki", "ours"]),
+    default="auto",
+    show_default=True,
+    help="anki: Anki's own engine (needs the [anki] extra); ours: the built-in one; "
+    "auto: Anki's when installed.",
+)
+def preview(paths: tuple[str, ...], output: Path, renderer: str) -> None:
+    """Write every card, front and back, as one HTML page: see the deck without Anki.
+
+    PATHS are deck manifests (decks/*.yaml, the default: every one), lessons or directories
+    (one ad-hoc deck). Cards are grouped by lesson and kind, styled with the note types' CSS;
+    unanswered items are listed at the top. The page is self-contained (images inlined, no
+    network). Exits 1, writing nothing, when the lessons have errors.
+    """
+    from mlops_cards.manifest import ManifestError
+    from mlops_cards.preview import (
+        RendererChoice,
+        make_preview,
+        preview_manifests,
+        write_preview,
+    )
+
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"{output}: the preview is an HTML page (-o FILE.html)")
+    try:
+        manifests = preview_manifests(paths, output)
+    except ManifestError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(diagnostic.format(), err=True)
+        sys.exit(1)
+    choice: RendererChoice = (
+        "anki" if renderer == "anki" else "ours" if renderer == "ours" else "auto"
+    )
+    result = make_preview(manifests, choice)
+    write_preview(output, result)
+    for deck in result.decks:
+        for item in deck.unanswered:
+            click.echo(f"unanswered: {item}")
+        for warning in deck.warnings:
+            click.echo(warning)
+    click.echo(f"wrote {output}: {result.summary()}")
+
+
 def main() -> None:
     """Entry point: no traceback ever reaches the user."""
     try:

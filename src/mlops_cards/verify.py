@@ -9,6 +9,8 @@ Needs the optional `anki` package (`pip install 'mlops-cards[anki]'`).
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -101,6 +103,21 @@ def verify_deck(apkg: Path, previous: Path | None = None) -> Verification:
             None if previous is None else _upgrade(collection_class, Path(scratch), apkg, previous)
         )
     return Verification(notes, cards, empty, missing, upgrade)
+
+
+@contextmanager
+def imported_collection(apkg: Path) -> Iterator[Any]:
+    """A scratch collection holding `apkg` as a learner's fresh import (the preview renders
+    its cards); removed on exit."""
+    collection_class = _collection_class()
+    _check_file(apkg)
+    with tempfile.TemporaryDirectory(prefix="mlops-cards-scratch-") as scratch:
+        col = _open(collection_class, Path(scratch) / "collection")
+        try:
+            _import(col, apkg)
+            yield col
+        finally:
+            col.close()
 
 
 def _upgrade(collection_class: Any, scratch: Path, apkg: Path, previous: Path) -> Upgrade:
