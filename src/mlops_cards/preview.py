@@ -46,6 +46,7 @@ __all__ = [
     "PreviewDeck",
     "PreviewLesson",
     "RendererChoice",
+    "card_page",
     "make_preview",
     "preview_html",
     "preview_manifests",
@@ -527,6 +528,19 @@ def preview_html(preview: Preview) -> str:
             "</html>",
             "",
         ]
+    )
+
+
+def card_page(card: PreviewCard, *, side: Literal["front", "back"] = "back") -> str:
+    """One side of one card alone, as Anki's reviewer lays it out (`.card` on the body):
+    for screenshots of single cards."""
+    content = card.front if side == "front" else card.back
+    css = card.css.replace("</", "<\\/")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{_e(card.kind)} {_e(card.key)}</title>\n"
+        f"<style>html, body {{ margin: 0; }} body {{ padding: 20px; }}\n{css}</style>\n"
+        f'</head>\n<body class="card card{card.ordinal + 1}">\n{content}\n</body>\n</html>\n'
     )
 
 

@@ -1,0 +1,114 @@
+"""Regenerate the README's card screenshots from the shipped deck (not run in tests).
+
+    python docs/screenshots.py [--chromium /usr/bin/chromium]
+
+Builds decks/mlops.yaml in memory, renders it through Anki's own engine (needs the `anki`
+package), and photographs single cards with headless Chromium, offline:
+- docs/images/card-question.png: the back of a question card with a code block,
+- docs/images/card-term.png: the front of a term's cloze card (the gap to fill).
+Each image is cropped to the card and stored as a palette PNG (small, sharp text).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from PIL import Image, ImageChops
+
+from mlops_cards.preview import PreviewCard, card_page, make_preview, preview_manifests
+
+ROOT = Path(__file__).resolve().parent.parent
+IMAGES = ROOT / "docs" / "images"
+WIDTH = 640  # about a desktop Anki window's card column; phones get the same layout
+MARGIN = 12  # pixels kept around the card's content when cropping
+
+# (output name, lesson file, card kind, item key, card template, side)
+SHOTS: list[tuple[str, str, str, str, str, Literal["front", "back"]]] = [
+    ("card-question.png", "04-testing.md", "question", "Q2", "Question", "back"),
+    ("card-term.png", "06-deployment.md", "cloze", "Canary release", "Cloze", "front"),
+]
+
+
+def find_card(
+    cards: list[tuple[str, PreviewCard]], lesson: str, kind: str, key: str, template: str
+) -> PreviewCard:
+    for path, card in cards:
+        if Path(path).name == lesson and (card.kind, card.key, card.template) == (
+            kind,
+            key,
+            template,
+        ):
+            return card
+    raise SystemExit(f"no {kind} card {key!r} ({template}) in {lesson}: update SHOTS")
+
+
+def screenshot(chromium: str, page: Path, png: Path, profile: Path) -> None:
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            f"--screenshot={png}",
+            f"--window-size={WIDTH},2000",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+
+
+def crop_and_save(raw: Path, target: Path) -> None:
+    """Crop away the empty page below the card and store a small palette PNG."""
+    with Image.open(raw) as image:
+        rgb = image.convert("RGB")
+    background = Image.new("RGB", rgb.size, rgb.getpixel((0, 0)))
+    box = ImageChops.difference(rgb, background).getbbox()
+    if box is None:
+        raise SystemExit(f"{raw}: the screenshot is blank")
+    bottom = min(rgb.height, box[3] + MARGIN + 8)
+    card = rgb.crop((0, 0, rgb.width, bottom))
+    card.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(target, optimize=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    args = parser.parse_args()
+    manifests = preview_manifests([str(ROOT / "decks" / "mlops.yaml")], IMAGES / "x.html")
+    preview = make_preview(manifests, "anki")
+    cards = [
+        (lesson.path, card)
+        for deck in preview.decks
+        for lesson in deck.lessons
+        for card in lesson.cards
+    ]
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="mlops-cards-shots-") as tmp:
+        for name, lesson, kind, key, template, side in SHOTS:
+            card = find_card(cards, lesson, kind, key, template)
+            page = Path(tmp) / f"{name}.html"
+            page.write_text(card_page(card, side=side), encoding="utf-8")
+            raw = Path(tmp) / name
+            screenshot(args.chromium, page, raw, Path(tmp) / "profile")
+            crop_and_save(raw, IMAGES / name)
+            size = (IMAGES / name).stat().st_size
+            sys.stdout.write(f"wrote {IMAGES / name} ({size // 1024} KB)\n")
+
+
+if __name__ == "__main__":
+    main()
