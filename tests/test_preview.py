@@ -23,6 +23,7 @@ from mlops_cards.errors import CardsError
 from mlops_cards.preview import (
     Preview,
     PreviewCard,
+    card_page,
     make_preview,
     preview_html,
     preview_manifests,
@@ -349,3 +350,13 @@ def test_chromium_shows_the_cards(tmp_path: Path, chromium: str) -> None:
     # shadow roots were attached and styled, not left as inert <template>s.
     white = sum(count for count, colour in colours if colour == (255, 255, 255))
     assert white > 1000 * 1400 // 10
+
+
+def test_card_page_shows_one_side_as_anki_lays_it_out(tmp_path: Path) -> None:
+    preview = preview_of(make_course(tmp_path, reverse=True), "ours")
+    reverse = cards_of(preview)[("term", "Feature store", "Definition to Term")]
+    page = card_page(reverse, side="front")
+    assert '<body class="card card2">' in page
+    assert reverse.front in page and reverse.back not in page
+    assert reverse.css.strip() in page
+    assert reverse.back in card_page(reverse)  # the back by default
