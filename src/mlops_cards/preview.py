@@ -38,7 +38,7 @@ from mlops_cards.notetypes import NoteType, load_note_types
 from mlops_cards.pipeline import adhoc_manifest, course_root, load_contents
 from mlops_cards.render import CardRenderer
 from mlops_cards.templating import RenderedCard, render_cards
-from mlops_cards.verify import INSTALL_HINT, imported_collection
+from mlops_cards.verify import imported_collection
 
 __all__ = [
     "Preview",
@@ -64,6 +64,7 @@ KIND_TITLES = {
     "cloze": "Cloze",
 }
 _SIDECAR_SUFFIXES = (".yaml", ".yml")
+ANKI_HINT = "--renderer anki needs the Anki engine: pip install 'mlops-cards[anki]'"
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ def _engine(choice: RendererChoice) -> Literal["anki", "ours"]:
         import anki.collection  # noqa: F401
     except ImportError:
         if choice == "anki":
-            raise CardsError(INSTALL_HINT.replace("verifying a deck", "--renderer anki")) from None
+            raise CardsError(ANKI_HINT) from None
         return "ours"
     return "anki"
 
