@@ -99,3 +99,29 @@ def test_lessons_ordered_by_sort_then_path() -> None:
 def test_cloze_finds_the_term_whatever_its_case() -> None:
     assert cloze_markdown("A Pipeline runs.", "pipeline") == "A {{c1::Pipeline}} runs."
     assert cloze_markdown("Nothing here.", "pipeline") is None
+
+
+def test_a_definition_taken_from_its_sentence_is_not_shown_twice(tmp_path: Path) -> None:
+    sentence = "**Feature store**: a shared service that serves features."
+    card = Card(
+        "intro",
+        "term",
+        "Feature store",
+        "Feature store",
+        "a shared service that serves features.",
+        "Feature store",
+        context=sentence,
+        line=5,
+    )
+    lesson = Lesson(path=str(tmp_path / "lesson.md"), id="intro", title="Intro", sort=1)
+    lessons = order_lessons("Deck", [LessonContent(lesson=lesson, sidecar=None, cards=(card,))])
+    term, cloze = NoteBuilder(TYPES, CardRenderer(tmp_path), CardKinds()).notes(lessons)
+    names = [name for name, _ in TYPES["term"].fields]
+    assert term.fields[names.index("Definition")] == "<p>a shared service that serves features.</p>"
+    assert term.fields[names.index("Sentence")] == ""
+    cloze_names = [name for name, _ in TYPES["cloze"].fields]
+    assert cloze.fields[cloze_names.index("Back Extra")] == ""
+    # The lesson's own definition (not contained in the sentence) is kept on both.
+    assert build(tmp_path, CardKinds())[3].fields[cloze_names.index("Back Extra")] == (
+        "<p>Data a model learns from.</p>"
+    )

@@ -53,6 +53,10 @@ def order_lessons(deck: str, contents: list[LessonContent]) -> list[LessonDeck]:
     return result
 
 
+def _squeezed(markdown: str) -> str:
+    return " ".join(markdown.split()).casefold()
+
+
 def cloze_markdown(sentence: str, term: str) -> str | None:
     """The sentence with the first mention of `term` as cloze c1; None when it is not there."""
     match = re.search(re.escape(term), sentence, flags=re.IGNORECASE)
@@ -131,16 +135,19 @@ class NoteBuilder:
             "Lesson": html.escape(lesson.content.lesson.title or lesson.content.lesson.id),
             "Source": html.escape(source.name),
         }
+        # A definition taken from the bell sentence itself would show the same words twice.
+        repeats = _squeezed(card.back) in _squeezed(card.context)
         if kind == "term":
             return {
                 "Term": html.escape(card.front),  # the term is plain text
                 "Definition": back,
-                "Sentence": self._html(card.context, source, line),
+                "Sentence": "" if repeats else self._html(card.context, source, line),
                 "Reverse": "y" if self.kinds.reverse else "",
                 **common,
             }
         if kind == "cloze":
-            return {"Text": self._html(cloze, source, line), "Back Extra": back, **common}
+            extra = "" if repeats else back
+            return {"Text": self._html(cloze, source, line), "Back Extra": extra, **common}
         if kind == "objective":
             return {"Objective": front, "Answer": back, **common}
         return {"Front": front, "Back": back, "Label": html.escape(card.label or ""), **common}
