@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,13 @@ def run_cli(
         text=True,
         timeout=600,
     )
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Path of headless Chromium (Debian's `chromium`); the test is skipped without it."""
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.skip("chromium is not installed (Debian: apt-get install chromium)")

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from browser import run_chromium
 from checklist_samples import (
     LONG_URL,
     empty_objectives_lesson,
@@ -35,36 +34,6 @@ A4_POINTS = (595, 842)
 LETTER_POINTS = (612, 792)
 # Width of the printed column on A4 (210 mm minus 2 x 17 mm margins) in CSS pixels (96 per inch).
 A4_COLUMN_PX = round((210 - 2 * 17) / 25.4 * 96)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
-
-
-def run_chromium(chromium: str, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    profile = tmp / "chromium-profile"
-    command = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={profile}",
-        *args,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=180)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result
 
 
 def print_to_pdf(chromium: str, page: str, tmp: Path, name: str = "checklist") -> Path:

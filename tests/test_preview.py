@@ -11,13 +11,12 @@ import base64
 import html
 import importlib.util
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from browser import run_chromium
 from conftest import run_cli
 from mlops_cards.errors import CardsError
 from mlops_cards.preview import (
@@ -303,33 +302,11 @@ def test_cli_broken_manifest_is_reported_with_its_line(tmp_path: Path) -> None:
     assert not (root / "x.html").exists()
 
 
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
-
-
 def screenshot(chromium: str, page: Path, png: Path, size: str) -> None:
     """A real headless Chromium screenshot of `page`, offline."""
-    command = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={png.parent / 'chromium-profile'}",
-        f"--screenshot={png}",
-        f"--window-size={size}",
-        page.as_uri(),
-    ]
-    subprocess.run(command, check=True, capture_output=True, timeout=180)
+    run_chromium(
+        chromium, png.parent, f"--screenshot={png}", f"--window-size={size}", page.as_uri()
+    )
 
 
 def test_chromium_shows_the_cards(tmp_path: Path, chromium: str) -> None:
