@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from mlops_cards.errors import CardsError, UsageError
+from mlops_cards.limits import MAX_YAML_BYTES, read_limited, yaml_problem
 
 
 def default_lesson_paths(root: Path) -> list[str]:
@@ -37,9 +38,13 @@ def default_lesson_paths(root: Path) -> list[str]:
 
 def _lesson_patterns(manifest: Path, root: Path) -> list[str]:
     name = os.path.relpath(manifest, root)
+    text = read_limited(manifest, MAX_YAML_BYTES, name, "deck manifest", "list fewer things in it")
+    problem = yaml_problem(text.decode("utf-8", "replace"))
+    if problem is not None:
+        raise CardsError(f"{name}:{problem.line}: {problem.message} ({problem.hint})")
     try:
-        data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
+        data = yaml.safe_load(text.decode("utf-8-sig"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CardsError(f"{name}: cannot read this deck manifest ({exc})") from None
     lessons = data.get("lessons") if isinstance(data, dict) else None
     if isinstance(lessons, str):

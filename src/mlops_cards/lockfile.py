@@ -81,6 +81,8 @@ def read_lock(path: Path) -> Lock:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _bad(path, f"lock file is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:  # thousands of nested brackets: no lock file looks like that
+        raise _bad(path, "lock file is not valid JSON (nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("format"), int):
         raise _bad(path, "not a mlops-cards lock file (no format version)")
     if data["format"] > FORMAT:
