@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlops_cards.anki_export import apkg_bytes
-from mlops_cards.atomic import write_atomic
+from mlops_cards.atomic import write_files
 from mlops_cards.deckdata import DeckNote, ExportDeck
 from mlops_cards.errors import CardsError
 from mlops_cards.extract import find_lessons
@@ -249,15 +249,14 @@ def build(
     if len(set(outputs)) != len(outputs):
         raise CardsError("two decks would write the same output file (set `output:` apart)")
 
-    for b in built:
-        write_atomic(b.target.output, b.data)
-    for b in built:
-        if b.report.lock_written:
-            write_atomic(b.target.lock, lock_json(b.new_lock).encode("utf-8"))
     decks = tuple(b.report for b in built)
     sums = "".join(f"{d.sha256}  {d.output.name}\n" for d in sorted(decks, key=lambda d: d.output))
-    write_atomic(out_dir / SUMS_NAME, sums.encode("utf-8"))
-    write_atomic(out_dir / REPORT_NAME, report_json(decks).encode("utf-8"))
+    # One step: a full disk or Ctrl-C leaves every previous output (and lock) as it was.
+    write_files(
+        [(b.target.output, b.data) for b in built]
+        + [(b.target.lock, lock_json(b.new_lock)) for b in built if b.report.lock_written]
+        + [(out_dir / SUMS_NAME, sums), (out_dir / REPORT_NAME, report_json(decks))]
+    )
     return BuildReport(decks, out_dir / SUMS_NAME, out_dir / REPORT_NAME)
 
 
