@@ -400,25 +400,34 @@ def _key_questions(
 ) -> tuple[Question, ...]:
     questions: list[Question] = []
     first_seen: dict[str, int] = {}
+    next_suffix: dict[str, int] = {}
     for position, (question, code) in enumerate(raw, 1):
         label, first = split_label(clean_markdown(question.parts[0]))
         text = "\n".join([first, *(clean_markdown(p) for p in question.parts[1:])]).strip()
         if code is not None:
             text = f"{text}\n\n{code}" if text else code
         key = label if label is not None else f"q{position}"
-        key = _unique_key(parsed, key, question.line, first_seen)
+        key = _unique_key(parsed, key, question.line, first_seen, next_suffix)
         questions.append(Question(key, label, text, question.line))
     return tuple(questions)
 
 
-def _unique_key(parsed: _Parsed, key: str, line: int, first_seen: dict[str, int]) -> str:
+def _unique_key(
+    parsed: _Parsed,
+    key: str,
+    line: int,
+    first_seen: dict[str, int],
+    next_suffix: dict[str, int],
+) -> str:
     """A repeated label gets `-2`, `-3`, ... and a warning naming both lines."""
     if key not in first_seen:
         first_seen[key] = line
         return key
-    suffix = 2
+    # Start after the last suffix given to this key: 10,000 repeats cost linear time.
+    suffix = next_suffix.get(key, 2)
     while f"{key}-{suffix}" in first_seen:
         suffix += 1
+    next_suffix[key] = suffix + 1
     unique = f"{key}-{suffix}"
     first_seen[unique] = line
     parsed.warn(
@@ -535,6 +544,7 @@ def _first_sentence(text: str) -> str:
 def _terms(parsed: _Parsed) -> tuple[Term, ...]:
     terms: list[Term] = []
     seen: dict[str, int] = {}
+    next_suffix: dict[str, int] = {}
     for index, token in enumerate(parsed.tokens):
         if token.type != "inline" or parsed.tokens[index - 1].type != "paragraph_open":
             continue
@@ -545,18 +555,21 @@ def _terms(parsed: _Parsed) -> tuple[Term, ...]:
         sentence = clean_markdown(token.content[match.end() :])
         shape = find_term(sentence)
         key = shape.term if shape.term else f"bell-{bell}"
-        key = _unique_term_key(parsed, key, _line(token), seen)
+        key = _unique_term_key(parsed, key, _line(token), seen, next_suffix)
         terms.append(Term(key, shape.term, shape.definition, _line(token), bell, sentence))
     return tuple(terms)
 
 
-def _unique_term_key(parsed: _Parsed, key: str, line: int, seen: dict[str, int]) -> str:
+def _unique_term_key(
+    parsed: _Parsed, key: str, line: int, seen: dict[str, int], next_suffix: dict[str, int]
+) -> str:
     if key not in seen:
         seen[key] = line
         return key
-    suffix = 2
+    suffix = next_suffix.get(key, 2)  # as in _unique_key: linear in the number of repeats
     while f"{key}-{suffix}" in seen:
         suffix += 1
+    next_suffix[key] = suffix + 1
     parsed.warn(
         line,
         f"term {key!r} is defined again (first on line {seen[key]}, again on line {line}); "

@@ -82,6 +82,9 @@ _SHORTCODE = re.compile(r"(?<![A-Za-z0-9]):([a-z0-9_+-]+):(?![A-Za-z0-9])")
 # `[^{}\n]`: a failed match stops at the next `{`, so a line of `{:{:{:` costs linear time.
 _KRAMDOWN_ATTRIBUTE = re.compile(r"\{:[^{}\n]*\}")
 _MEDIA_STEM_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+# Raw HTML is only rewritten for these tags; a tag opened but never closed by `>`.
+_REWRITTEN_TAG = re.compile(r"<(?:img|iframe)\b", re.IGNORECASE)
+_UNCLOSED_TAG = re.compile(r"<[A-Za-z!/?](?:[^<>\"']|\"[^\"]*\"|'[^']*')*(?:<|$|[\"'][^\"']*$)")
 
 
 class CardRenderer:
@@ -161,6 +164,16 @@ class CardRenderer:
                 child.content = self._rewrite_raw_html(child.content, source, line)
 
     def _rewrite_raw_html(self, html: str, source: Path, line: int) -> str:
+        if not _REWRITTEN_TAG.search(html):
+            return html  # nothing to rewrite; the sanitiser drops comments and the like
+        unclosed = _UNCLOSED_TAG.search(html)
+        if unclosed is not None:
+            # Python's HTMLParser takes quadratic time over tags that never close.
+            where = line + html.count("\n", 0, unclosed.start())
+            raise CardsError(
+                f"{source}:{where}: raw HTML has a tag that is never closed by '>' "
+                f"({unclosed.group(0)[:30].strip()!r}); close it, or write &lt; for a plain '<'"
+            )
         rewriter = _RawHtmlRewriter(lambda src, offset: self._bundle(src, source, line + offset))
         rewriter.feed(html)
         rewriter.close()
