@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 problems found, 2 usage error.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -312,10 +313,22 @@ def verify(deck: Path, previous: Path | None, as_json: bool) -> None:
         sys.exit(1)
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C, raised past click (which would turn KeyboardInterrupt into a bare "Aborted.")."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise _Interrupted
+
+
 def main() -> None:
     """Entry point: no traceback ever reaches the user."""
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         cli.main(standalone_mode=False)
+    except _Interrupted:
+        click.echo("Interrupted; outputs left as they were.", err=True)
+        sys.exit(130)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)

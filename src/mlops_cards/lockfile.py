@@ -77,6 +77,8 @@ def read_lock(path: Path) -> Lock:
         return Lock()
     except UnicodeDecodeError:
         raise _bad(path, "lock file is not UTF-8") from None
+    except OSError as exc:
+        raise CardsError(f"{path}: cannot read the lock file ({exc.strerror or exc})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -96,10 +96,12 @@ def build_time() -> int:
 
 def course_root(manifest: DeckManifest) -> Path:
     """The folder no image may leave: the project (above `decks/`) and every lesson folder."""
-    base = manifest.path.parent.resolve()
-    if base.name == "decks":
-        base = base.parent
-    folders = [base, *(p.resolve().parent for p in manifest.lessons)]
+    folders = [p.resolve().parent for p in manifest.lessons]
+    # An ad-hoc deck (`build LESSON -o FILE.apkg`) has no manifest file: its output folder
+    # is no part of the course, or `-o /tmp/x.apkg` would open the whole disk to images.
+    if manifest.path.is_file():
+        base = manifest.path.parent.resolve()
+        folders.append(base.parent if base.name == "decks" else base)
     return Path(os.path.commonpath(folders))
 
 

@@ -404,7 +404,7 @@ class _RawHtmlRewriter(HTMLParser):
     def _tag(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
         if tag == "iframe":
             src = next((v for k, v in attrs if k == "src" and v), None)
-            if src:
+            if src and _REMOTE.match(src.strip()):  # a web video; never `javascript:` text
                 self._emit(f'<a href="{escape(src)}">{escape(src, quote=False)}</a>')
             if not closed:
                 self._in_iframe += 1
