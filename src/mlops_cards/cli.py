@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 problems found, 2 usage error.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -364,10 +365,22 @@ def preview(paths: tuple[str, ...], output: Path, renderer: str) -> None:
     click.echo(f"wrote {output}: {result.summary()}")
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C, raised past click (which would turn KeyboardInterrupt into a bare "Aborted.")."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise _Interrupted
+
+
 def main() -> None:
     """Entry point: no traceback ever reaches the user."""
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         cli.main(standalone_mode=False)
+    except _Interrupted:
+        click.echo("Interrupted; outputs left as they were.", err=True)
+        sys.exit(130)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)

@@ -22,6 +22,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from mlops_cards.errors import CardsError
+from mlops_cards.limits import MAX_LESSON_BYTES, long_line, read_limited, yaml_problem
 from mlops_cards.models import Diagnostic, Lesson, Objective, Question, Task, Term
 
 # Only the block structure is needed: items are sliced from each block's source text, so the
@@ -30,7 +31,9 @@ _PARSER = MarkdownIt("commonmark").enable("table").use(front_matter_plugin).disa
 
 # --- small text helpers ---------------------------------------------------------------------
 
-_KRAMDOWN_ATTR = re.compile(r"\s*\{:[^}\n]*\}")
+# `[^{}\n]` (not `[^}\n]`) here and below: a failed match stops at the next `{`, `[`, `<`, so a
+# long line full of openers costs linear time, not quadratic.
+_KRAMDOWN_ATTR = re.compile(r"\s*\{:[^{}\n]*\}")
 _TRAILING_BR = re.compile(r"(?:\s*<br\s*/?>)+\s*$", re.IGNORECASE)
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _CHECKBOX = re.compile(r"^\[([ xX])\](?:\s+|$)")
@@ -49,11 +52,11 @@ def clean_markdown(text: str) -> str:
 
 def plain_text(markdown: str) -> str:
     """Markdown inline source to plain text: no emphasis, backticks, links or HTML tags."""
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
-    text = re.sub(r"<[^>\n]+>", "", text)
+    text = re.sub(r"!?\[([^\[\]]*)\]\([^()]*(?:\([^()]*\)[^()]*)*\)", r"\1", markdown)
+    text = re.sub(r"<[^<>\n]+>", "", text)
     text = re.sub(r"`+", "", text)
     text = re.sub(r"(\*\*|__|\*|~~)", "", text)
-    text = re.sub(r"\s*\{[:#][^}\n]*\}", "", text)
+    text = re.sub(r"\s*\{[:#][^{}\n]*\}", "", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -111,6 +114,10 @@ def _front_matter(parsed: _Parsed, text: str) -> _FrontMatter:
         if text.startswith("---\n"):
             parsed.warn(1, "front matter is opened with `---` but never closed", "add a `---` line")
         return _FrontMatter()
+    problem = yaml_problem(token.content)
+    if problem is not None:
+        parsed.warn(1 + problem.line, f"front matter ignored: {problem.message}", problem.hint)
+        return _FrontMatter()
     try:
         data = yaml.safe_load(token.content)
     except yaml.YAMLError as exc:
@@ -138,7 +145,9 @@ def _front_matter_int(parsed: _Parsed, data: dict[object, object], key: str) -> 
         return value
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
-    parsed.warn(1, f"front matter `{key}` should be a whole number, not {value!r}")
+    parsed.warn(
+        1, f"front matter `{key}` should be a whole number, not {_shorten(repr(value), 60)}"
+    )
     return None
 
 
@@ -148,7 +157,7 @@ def _front_matter_str(parsed: _Parsed, data: dict[object, object], key: str) -> 
         return None
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         return str(value).strip() or None
-    parsed.warn(1, f"front matter `{key}` should be text, not {value!r}")
+    parsed.warn(1, f"front matter `{key}` should be text, not {_shorten(repr(value), 60)}")
     return None
 
 
@@ -391,25 +400,34 @@ def _key_questions(
 ) -> tuple[Question, ...]:
     questions: list[Question] = []
     first_seen: dict[str, int] = {}
+    next_suffix: dict[str, int] = {}
     for position, (question, code) in enumerate(raw, 1):
         label, first = split_label(clean_markdown(question.parts[0]))
         text = "\n".join([first, *(clean_markdown(p) for p in question.parts[1:])]).strip()
         if code is not None:
             text = f"{text}\n\n{code}" if text else code
         key = label if label is not None else f"q{position}"
-        key = _unique_key(parsed, key, question.line, first_seen)
+        key = _unique_key(parsed, key, question.line, first_seen, next_suffix)
         questions.append(Question(key, label, text, question.line))
     return tuple(questions)
 
 
-def _unique_key(parsed: _Parsed, key: str, line: int, first_seen: dict[str, int]) -> str:
+def _unique_key(
+    parsed: _Parsed,
+    key: str,
+    line: int,
+    first_seen: dict[str, int],
+    next_suffix: dict[str, int],
+) -> str:
     """A repeated label gets `-2`, `-3`, ... and a warning naming both lines."""
     if key not in first_seen:
         first_seen[key] = line
         return key
-    suffix = 2
+    # Start after the last suffix given to this key: 10,000 repeats cost linear time.
+    suffix = next_suffix.get(key, 2)
     while f"{key}-{suffix}" in first_seen:
         suffix += 1
+    next_suffix[key] = suffix + 1
     unique = f"{key}-{suffix}"
     first_seen[unique] = line
     parsed.warn(
@@ -438,7 +456,7 @@ _BOLD_TERM = re.compile(
 _COLON_TERM = re.compile(r"^(?P<term>[^:.!?\n]{1,60}?):\s+")
 _REFERS_TO = re.compile(r"^['\"‘“]?(?P<term>[^'\"’”.!?\n]{1,60}?)['\"’”]?\s+refers?\s+to\b", re.I)
 _IS_ARE = re.compile(r"^(?P<subject>[^.!?\n]{1,80}?)\s+(?:is|are)\b", re.I)
-_CODE_TERM = re.compile(r"(`+)(?P<term>[^`\n]{1,60}?)\1")
+_CODE_TERM = re.compile(r"(?<!`)(`+)(?P<term>[^`\n]{1,60}?)\1")
 _CALLED = re.compile(
     r"\b(?:called|known as|named)\s+(?P<term>\[[^\]]+\]|\*\*[^*]+\*\*|'[^']+'|\"[^\"]+\")"
 )
@@ -526,6 +544,7 @@ def _first_sentence(text: str) -> str:
 def _terms(parsed: _Parsed) -> tuple[Term, ...]:
     terms: list[Term] = []
     seen: dict[str, int] = {}
+    next_suffix: dict[str, int] = {}
     for index, token in enumerate(parsed.tokens):
         if token.type != "inline" or parsed.tokens[index - 1].type != "paragraph_open":
             continue
@@ -536,18 +555,21 @@ def _terms(parsed: _Parsed) -> tuple[Term, ...]:
         sentence = clean_markdown(token.content[match.end() :])
         shape = find_term(sentence)
         key = shape.term if shape.term else f"bell-{bell}"
-        key = _unique_term_key(parsed, key, _line(token), seen)
+        key = _unique_term_key(parsed, key, _line(token), seen, next_suffix)
         terms.append(Term(key, shape.term, shape.definition, _line(token), bell, sentence))
     return tuple(terms)
 
 
-def _unique_term_key(parsed: _Parsed, key: str, line: int, seen: dict[str, int]) -> str:
+def _unique_term_key(
+    parsed: _Parsed, key: str, line: int, seen: dict[str, int], next_suffix: dict[str, int]
+) -> str:
     if key not in seen:
         seen[key] = line
         return key
-    suffix = 2
+    suffix = next_suffix.get(key, 2)  # as in _unique_key: linear in the number of repeats
     while f"{key}-{suffix}" in seen:
         suffix += 1
+    next_suffix[key] = suffix + 1
     parsed.warn(
         line,
         f"term {key!r} is defined again (first on line {seen[key]}, again on line {line}); "
@@ -561,8 +583,17 @@ def _unique_term_key(parsed: _Parsed, key: str, line: int, seen: dict[str, int])
 
 
 def extract_text(text: str, path: str) -> Lesson:
-    """Everything a lesson holds, from its Markdown text. `path` is used for ids and messages."""
+    """Everything a lesson holds, from its Markdown text. `path` is used for ids and messages.
+
+    A line over the length limit is a CardsError: no lesson needs one, and the parsers' cost
+    grows with line length.
+    """
     text = _normalise(text)
+    too_long = long_line(text)
+    if too_long is not None:
+        raise CardsError(
+            f"{path}:{too_long.line}: {too_long.message()} (break it into shorter lines)"
+        )
     parsed = _Parsed(path, _PARSER.parse(text), [], text.split("\n"))
     front = _front_matter(parsed, text)
     objective_items = _objective_items(parsed)
@@ -584,16 +615,12 @@ def extract_text(text: str, path: str) -> Lesson:
 
 
 def read_lesson_text(path: Path, shown: str | None = None) -> str:
-    """The text of a lesson file, or a CardsError naming the path for binary/non-UTF-8 files."""
+    """The text of a lesson file, or a CardsError naming the path for binary/non-UTF-8 files
+    and files over the size limit."""
     name = shown if shown is not None else str(path)
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise CardsError(f"{name}: is a directory, not a lesson file") from None
-    except FileNotFoundError:
-        raise CardsError(f"{name}: no such file") from None
-    except OSError as exc:
-        raise CardsError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    data = read_limited(
+        path, MAX_LESSON_BYTES, name, "lesson file", "split it into several lessons"
+    )
     if b"\x00" in data:
         raise CardsError(f"{name}: not a text file (it contains NUL bytes)")
     try:

@@ -77,10 +77,14 @@ def read_lock(path: Path) -> Lock:
         return Lock()
     except UnicodeDecodeError:
         raise _bad(path, "lock file is not UTF-8") from None
+    except OSError as exc:
+        raise CardsError(f"{path}: cannot read the lock file ({exc.strerror or exc})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _bad(path, f"lock file is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:  # thousands of nested brackets: no lock file looks like that
+        raise _bad(path, "lock file is not valid JSON (nested too deeply)") from None
     if not isinstance(data, dict) or not isinstance(data.get("format"), int):
         raise _bad(path, "not a mlops-cards lock file (no format version)")
     if data["format"] > FORMAT:

@@ -17,6 +17,7 @@ import yaml
 
 from mlops_cards.errors import CardsError
 from mlops_cards.identity import stable_id
+from mlops_cards.limits import MAX_YAML_BYTES, read_limited, yaml_problem
 from mlops_cards.models import Diagnostic
 
 CARD_KINDS = ("questions", "objectives", "terms", "reverse", "cloze")
@@ -69,12 +70,20 @@ def find_manifests(root: Path) -> list[Path]:
 
 def load_manifest(path: Path) -> DeckManifest:
     """Read and check one manifest; raise ManifestError listing every problem."""
+    data = read_limited(path, MAX_YAML_BYTES, str(path), "deck manifest", "list fewer things in it")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CardsError(f"{path}: not UTF-8 (save the manifest as UTF-8)") from None
-    except OSError as exc:
-        raise CardsError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    problem = yaml_problem(text)
+    if problem is not None:
+        raise ManifestError(
+            [
+                Diagnostic(
+                    str(path), problem.line, "error", problem.message, problem.hint, problem.col
+                )
+            ]
+        )
     return _Reader(path).read(text)
 
 

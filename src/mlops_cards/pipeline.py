@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from mlops_cards.anki_export import apkg_bytes
-from mlops_cards.atomic import write_atomic
+from mlops_cards.atomic import write_files
 from mlops_cards.checklist import PDF_MISSING, checklist_files
 from mlops_cards.deckdata import DeckNote, ExportDeck
 from mlops_cards.errors import CardsError
@@ -101,10 +101,12 @@ def build_time() -> int:
 
 def course_root(manifest: DeckManifest) -> Path:
     """The folder no image may leave: the project (above `decks/`) and every lesson folder."""
-    base = manifest.path.parent.resolve()
-    if base.name == "decks":
-        base = base.parent
-    folders = [base, *(p.resolve().parent for p in manifest.lessons)]
+    folders = [p.resolve().parent for p in manifest.lessons]
+    # An ad-hoc deck (`build LESSON -o FILE.apkg`) has no manifest file: its output folder
+    # is no part of the course, or `-o /tmp/x.apkg` would open the whole disk to images.
+    if manifest.path.is_file():
+        base = manifest.path.parent.resolve()
+        folders.append(base.parent if base.name == "decks" else base)
     return Path(os.path.commonpath(folders))
 
 
@@ -298,21 +300,26 @@ def build(
     if len(set(outputs)) != len(outputs):
         raise CardsError("two decks would write the same output file (set `output:` apart)")
 
-    for b in built:
-        write_atomic(b.target.output, b.data)
-        for name, payload in b.checklists.items():
-            write_atomic(b.target.output.parent / name, payload)
-    for b in built:
-        if b.report.lock_written:
-            write_atomic(b.target.lock, lock_json(b.new_lock).encode("utf-8"))
     decks = tuple(b.report for b in built)
     files = sorted(
         {(d.output.name, d.sha256) for d in decks} | {c for d in decks for c in d.checklists}
     )
     sums = "".join(f"{sha}  {name}\n" for name, sha in files)
-    write_atomic(out_dir / SUMS_NAME, sums.encode("utf-8"))
-    write_atomic(out_dir / REPORT_NAME, report_json(decks).encode("utf-8"))
-    write_atomic(out_dir / NOTES_NAME, release_notes(decks))
+    # One step: a full disk or Ctrl-C leaves every previous output (and lock) as it was.
+    write_files(
+        [(b.target.output, b.data) for b in built]
+        + [
+            (b.target.output.parent / name, data)
+            for b in built
+            for name, data in b.checklists.items()
+        ]
+        + [(b.target.lock, lock_json(b.new_lock)) for b in built if b.report.lock_written]
+        + [
+            (out_dir / SUMS_NAME, sums),
+            (out_dir / REPORT_NAME, report_json(decks)),
+            (out_dir / NOTES_NAME, release_notes(decks)),
+        ]
+    )
     return BuildReport(decks, out_dir / SUMS_NAME, out_dir / REPORT_NAME)
 
 

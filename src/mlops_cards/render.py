@@ -41,6 +41,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from mlops_cards.errors import CardsError
+from mlops_cards.limits import MAX_HTML_DEPTH, html_depth, read_image
 
 __all__ = ["PYGMENTS_DARK_STYLE", "PYGMENTS_LIGHT_STYLE", "CardRenderer", "pygments_css"]
 
@@ -78,8 +79,12 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 # GitHub-style shortcode, not glued to letters or digits on either side (so `10:00:00` and
 # `file.py:19:` stay as they are).
 _SHORTCODE = re.compile(r"(?<![A-Za-z0-9]):([a-z0-9_+-]+):(?![A-Za-z0-9])")
-_KRAMDOWN_ATTRIBUTE = re.compile(r"\{:[^}\n]*\}")
+# `[^{}\n]`: a failed match stops at the next `{`, so a line of `{:{:{:` costs linear time.
+_KRAMDOWN_ATTRIBUTE = re.compile(r"\{:[^{}\n]*\}")
 _MEDIA_STEM_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+# Raw HTML is only rewritten for these tags; a tag opened but never closed by `>`.
+_REWRITTEN_TAG = re.compile(r"<(?:img|iframe)\b", re.IGNORECASE)
+_UNCLOSED_TAG = re.compile(r"<[A-Za-z!/?](?:[^<>\"']|\"[^\"]*\"|'[^']*')*(?:<|$|[\"'][^\"']*$)")
 
 
 class CardRenderer:
@@ -119,10 +124,16 @@ class CardRenderer:
 
     def _render(self, tokens: list[Token], source: Path, line: int) -> str:
         self._rewrite(tokens, source, line)
-        rendered = self._md.renderer.render(tokens, self._md.options, {})
+        rendered = str(self._md.renderer.render(tokens, self._md.options, {}))
+        if html_depth(rendered) > MAX_HTML_DEPTH:
+            # The sanitiser's time grows with the square of the depth; no card needs this.
+            raise CardsError(
+                f"{source}:{line}: HTML elements nested more than {MAX_HTML_DEPTH} levels deep "
+                "(close the tags you open, e.g. every <div> with </div>)"
+            )
         # NFC, as Anki stores field text: a checkout with decomposed accents (macOS) must give
         # the same note content, hence the same lock hash.
-        return unicodedata.normalize("NFC", self._sanitise(str(rendered)).strip())
+        return unicodedata.normalize("NFC", self._sanitise(rendered).strip())
 
     # --- token walk ---------------------------------------------------------------------
 
@@ -153,6 +164,16 @@ class CardRenderer:
                 child.content = self._rewrite_raw_html(child.content, source, line)
 
     def _rewrite_raw_html(self, html: str, source: Path, line: int) -> str:
+        if not _REWRITTEN_TAG.search(html):
+            return html  # nothing to rewrite; the sanitiser drops comments and the like
+        unclosed = _UNCLOSED_TAG.search(html)
+        if unclosed is not None:
+            # Python's HTMLParser takes quadratic time over tags that never close.
+            where = line + html.count("\n", 0, unclosed.start())
+            raise CardsError(
+                f"{source}:{where}: raw HTML has a tag that is never closed by '>' "
+                f"({unclosed.group(0)[:30].strip()!r}); close it, or write &lt; for a plain '<'"
+            )
         rewriter = _RawHtmlRewriter(lambda src, offset: self._bundle(src, source, line + offset))
         rewriter.feed(html)
         rewriter.close()
@@ -190,7 +211,7 @@ class CardRenderer:
             )
         name = self._names.get(target)
         if name is None:
-            name = media_name(target, target.read_bytes())
+            name = media_name(target, read_image(target, src, where))
             self._names[target] = name
             known = self._media.get(name)
             # The same picture under the same name in two folders: one copy, chosen by path
@@ -285,8 +306,15 @@ def _math_bracket(state: StateInline, silent: bool) -> bool:
     if not src.startswith(("\\(", "\\["), pos):
         return False
     closing = "\\)" if src[pos + 1] == "(" else "\\]"
+    # Remember from where on a closing bracket is missing in this source, so a line full of
+    # `\(` is searched once (linear time), not once per `\(` (quadratic).
+    missing = state.env.setdefault("math_bracket_missing", {})
+    known = missing.get(closing)
+    if known is not None and known[0] is src and pos >= known[1]:
+        return False
     end = src.find(closing, pos + 2)
     if end < 0:
+        missing[closing] = (src, pos)
         return False
     if not silent:
         kind = "math_bracket_inline" if closing == "\\)" else "math_bracket_display"
@@ -376,7 +404,7 @@ class _RawHtmlRewriter(HTMLParser):
     def _tag(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
         if tag == "iframe":
             src = next((v for k, v in attrs if k == "src" and v), None)
-            if src:
+            if src and _REMOTE.match(src.strip()):  # a web video; never `javascript:` text
                 self._emit(f'<a href="{escape(src)}">{escape(src, quote=False)}</a>')
             if not closed:
                 self._in_iframe += 1

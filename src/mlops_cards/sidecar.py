@@ -27,6 +27,8 @@ from pathlib import Path
 
 import yaml
 
+from mlops_cards.errors import CardsError
+from mlops_cards.limits import MAX_YAML_BYTES, long_line, read_limited, yaml_problem
 from mlops_cards.models import Diagnostic
 
 TOP_LEVEL_FIELDS = ("lesson", "questions", "objectives", "terms", "extra")
@@ -125,11 +127,11 @@ def load_sidecar(path: Path, shown: str | None = None) -> Sidecar:
     """Read and check one sidecar file. Unreadable files become diagnostics too."""
     name = shown if shown is not None else str(path)
     try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        return _failed(name, 1, "is a directory, not a YAML file", None)
-    except OSError as exc:
-        return _failed(name, 1, f"cannot read it ({exc.strerror or exc})", None)
+        data = read_limited(
+            path, MAX_YAML_BYTES, name, "YAML file", "shorten the answers, or split the lesson"
+        )
+    except CardsError as exc:  # the message already names the file: keep the rest
+        return _failed(name, 1, str(exc).removeprefix(f"{name}: "), None)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -144,6 +146,12 @@ def _failed(path: str, line: int, message: str, hint: str | None, col: int = 1) 
 
 def parse_sidecar(text: str, path: str) -> Sidecar:
     """Check sidecar text; `path` is only used in messages."""
+    too_long = long_line(text)
+    if too_long is not None:
+        return _failed(path, too_long.line, too_long.message(), "break it into shorter lines")
+    problem = yaml_problem(text)
+    if problem is not None:
+        return _failed(path, problem.line, problem.message, problem.hint, problem.col)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

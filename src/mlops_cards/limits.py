@@ -1,0 +1,267 @@
+"""Resource limits: what one lesson, YAML file or image may weigh before the tool refuses it.
+
+Every limit is far above what a real course needs (the largest lesson of the course is under
+400 kB, its longest line under 1,000 characters) and low enough that a hostile or broken file
+is refused in milliseconds instead of eating the machine. Each breach is reported with the file,
+the limit and what to do; nothing here reads more bytes than the limit allows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from mlops_cards.errors import CardsError
+
+MB = 1024 * 1024
+MAX_LESSON_BYTES = 5 * MB  # a lesson file (Markdown)
+MAX_YAML_BYTES = 2 * MB  # an author YAML file (sidecar) or a deck manifest
+MAX_IMAGE_BYTES = 10 * MB  # one image bundled into a deck
+MAX_LINE_CHARS = 100_000  # one line of a lesson or of an author YAML file
+MAX_YAML_DEPTH = 50  # nested lists/mappings in any YAML (a sidecar needs 4)
+MAX_YAML_NODES = 100_000  # values in a YAML document, counting every alias as what it repeats
+MAX_HTML_DEPTH = 200  # nested HTML elements in one card field
+
+# Image formats a card may show, by their first bytes. SVG is refused on purpose: it is XML
+# that can carry scripts and event handlers, which would run if the media file were opened
+# outside the card; convert diagrams to PNG.
+IMAGE_SUFFIXES = {
+    "PNG": (".png",),
+    "JPEG": (".jpg", ".jpeg"),
+    "GIF": (".gif",),
+    "WebP": (".webp",),
+}
+
+
+def size_text(size: int) -> str:
+    """`5 MB`, `52.4 MB`, `900 bytes`: sizes as a person reads them."""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < MB:
+        return f"{size / 1024:.1f} kB".replace(".0 kB", " kB")
+    return f"{size / MB:.1f} MB".replace(".0 MB", " MB")
+
+
+def read_limited(path: Path, limit: int, name: str, what: str, advice: str) -> bytes:
+    """The bytes of a regular file no larger than `limit`, else a CardsError naming it.
+
+    Devices and pipes are refused before they are opened (reading `/dev/zero` never ends, a
+    FIFO blocks), and at most `limit + 1` bytes are read even if the file grows meanwhile.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise CardsError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise CardsError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise CardsError(f"{name}: is a directory, not a {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise CardsError(f"{name}: not a regular file (a device, pipe or socket), not a {what}")
+    if info.st_size > limit:
+        raise CardsError(_too_big(name, what, info.st_size, limit, advice))
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise CardsError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise CardsError(_too_big(name, what, len(data), limit, advice))
+    return data
+
+
+def _too_big(name: str, what: str, size: int, limit: int, advice: str) -> str:
+    return f"{name}: {what} is {size_text(size)}; the limit is {size_text(limit)} ({advice})"
+
+
+@dataclass(frozen=True)
+class LongLine:
+    line: int  # 1-based
+    length: int  # characters
+
+    def message(self) -> str:
+        return (
+            f"line {self.line} is {self.length:,} characters long; the limit is {MAX_LINE_CHARS:,}"
+        )
+
+
+def long_line(text: str) -> LongLine | None:
+    """The first line longer than MAX_LINE_CHARS, if any (found without splitting the text)."""
+    if len(text) <= MAX_LINE_CHARS:
+        return None
+    start = 0
+    number = 1
+    while start <= len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        if end - start > MAX_LINE_CHARS:
+            return LongLine(number, end - start)
+        start = end + 1
+        number += 1
+    return None
+
+
+@dataclass(frozen=True)
+class YamlProblem:
+    line: int  # 1-based
+    col: int
+    message: str
+    hint: str
+
+
+# libyaml's parser when PyYAML was built with it (10x faster), else the pure-Python one.
+_FastLoader: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = getattr(
+    yaml, "CSafeLoader", yaml.SafeLoader
+)
+
+
+def yaml_problem(text: str) -> YamlProblem | None:
+    """A YAML document too deep or too big once its aliases are expanded, before it is built.
+
+    Works on the parser's event stream, which needs no recursion and builds nothing: the
+    composer (recursive) and any code walking the result never see a "billion laughs" document
+    or 10,000 nested brackets. Syntax errors are left for the real loader to report.
+    """
+    try:
+        return _scan_events(text, _FastLoader)
+    except yaml.YAMLError:
+        pass
+    # libyaml refuses some documents the pure-Python loader would still (recursively) build,
+    # such as 1,000 nested brackets: scan again with the loader that will read the file.
+    try:
+        return _scan_events(text, yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+
+
+def _scan_events(
+    text: str, loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
+) -> YamlProblem | None:
+    sizes: dict[str, int] = {}  # anchor -> how many values it stands for
+    open_anchors: list[tuple[str | None, int]] = []  # containers being read: (anchor, count then)
+    count = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            count += sizes.get(event.anchor or "", 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            count += 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            count += 1
+            open_anchors.append((event.anchor, count))
+            if len(open_anchors) > MAX_YAML_DEPTH:
+                return _yaml_problem(
+                    event,
+                    f"lists and mappings are nested more than {MAX_YAML_DEPTH} levels deep",
+                    "flatten the structure",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent) and open_anchors:
+            anchor, before = open_anchors.pop()
+            if anchor:
+                sizes[anchor] = count - before + 1
+        if count > MAX_YAML_NODES:
+            return _yaml_problem(
+                event,
+                f"more than {MAX_YAML_NODES:,} values once aliases (*name) are expanded",
+                "write the values out, or use fewer aliases",
+            )
+    return None
+
+
+def _yaml_problem(event: yaml.Event, message: str, hint: str) -> YamlProblem:
+    mark = event.start_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return YamlProblem(line, col, message, hint)
+
+
+# --- HTML -----------------------------------------------------------------------------------
+
+# Elements with no closing tag; they never nest.
+_VOID = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    ]
+)
+# `[^<>]*` (not `[^>]*`): a tag never spans another `<`, so a run of unclosed `<` costs linear time.
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^<>]*?(/?)>")
+
+
+def html_depth(html: str) -> int:
+    """How deep elements nest in `html`, counting an unclosed tag as open (an upper bound)."""
+    depth = deepest = 0
+    for match in _TAG.finditer(html):
+        closing, name, self_closing = match.groups()
+        if closing:
+            depth = max(0, depth - 1)
+        elif not self_closing and name.lower() not in _VOID:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+# --- images ---------------------------------------------------------------------------------
+
+
+def image_kind(data: bytes) -> str | None:
+    """PNG, JPEG, GIF or WebP from the file's first bytes; None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "GIF"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    return None
+
+
+def _looks_like_svg(data: bytes) -> bool:
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096].lower()
+
+
+def read_image(path: Path, src: str, where: str) -> bytes:
+    """The bytes of an image to bundle: a real PNG/JPEG/GIF/WebP, under MAX_IMAGE_BYTES, whose
+    name ends as its format does. `where` is `lesson:line`, `src` the path as written."""
+    name = f"{where}: image {src!r}"
+    data = read_limited(
+        path, MAX_IMAGE_BYTES, name, "image", "shrink or compress it, or link it from the web"
+    )
+    kind = image_kind(data)
+    if kind is None:
+        if _looks_like_svg(data):
+            raise CardsError(
+                f"{name} is an SVG; SVG images are not bundled because they can carry scripts "
+                "(export it as PNG)"
+            )
+        raise CardsError(
+            f"{name} is not an image (not PNG, JPEG, GIF or WebP by its content); "
+            "link the picture itself"
+        )
+    suffix = os.path.splitext(path.name)[1].lower()
+    if suffix not in IMAGE_SUFFIXES[kind]:
+        raise CardsError(
+            f"{name} holds a {kind} image but its name ends in {suffix or 'nothing'!r} "
+            f"(rename it to end in {IMAGE_SUFFIXES[kind][0]})"
+        )
+    return data
