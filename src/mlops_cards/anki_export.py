@@ -74,12 +74,11 @@ def _fill_collection(deck: ExportDeck, db_path: Path) -> None:
 
 
 def _set_mods(cursor: sqlite3.Cursor, deck: ExportDeck) -> None:
-    for note in deck.notes:
-        cursor.execute("UPDATE notes SET mod = ? WHERE guid = ?", (note.mod, note.guid))
-        cursor.execute(
-            "UPDATE cards SET mod = ? WHERE nid = (SELECT id FROM notes WHERE guid = ?)",
-            (note.mod, note.guid),
-        )
+    # By rowid and the nid index: a lookup by guid would scan the notes table once per note.
+    note_ids = dict(cursor.execute("SELECT guid, id FROM notes").fetchall())
+    updates = [(note.mod, note_ids[note.guid]) for note in deck.notes]
+    cursor.executemany("UPDATE notes SET mod = ? WHERE id = ?", updates)
+    cursor.executemany("UPDATE cards SET mod = ? WHERE nid = ?", updates)
     (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
     models = json.loads(models_json)
     for notetype, mod in deck.notetypes:
