@@ -312,6 +312,11 @@ def main(argv: Sequence[str]) -> None:
 
     sys.path.insert(0, str(HERE))
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), SOURCE_DATE_EPOCH=EPOCH)
+    # An installed tool has its bytecode compiled; so should the source tree measured here.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=True, env=env
+    )
     peer = not args.no_peer and ensure_peer()
     started = time.perf_counter()
     results: dict[int, dict[str, Row]] = {}
