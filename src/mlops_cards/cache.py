@@ -22,6 +22,7 @@ import hashlib
 import io
 import os
 import pickle
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -131,10 +132,11 @@ class Cache:
         self.root = root
         self.hits = 0
         self.misses = 0
-        # Deferred: entries are kept in memory until `flush`, so that a build that fails
-        # writes nothing at all, not even a cache folder.
+        # Deferred: entries wait in a temporary folder (not in memory: they weigh as much as
+        # the deck) until `flush`, so that a build that fails writes nothing in the project.
         self.deferred = deferred
-        self._pending: dict[str, bytes] = {}
+        self._staging: Path | None = None
+        self._staged: list[str] = []
 
     @classmethod
     def default(cls, enabled: bool = True, *, deferred: bool = False) -> Cache:
@@ -178,31 +180,38 @@ class Cache:
     def put_bytes(self, key: str, payload: bytes) -> None:
         if self.root is None:
             return
-        if self.deferred:
-            self._pending[key] = payload
-        else:
-            self._write(key, payload)
+        data = _MAGIC + _sha(payload) + payload
+        if not self.deferred:
+            _write(self._path(key), data)
+            return
+        try:
+            if self._staging is None:
+                self._staging = Path(tempfile.mkdtemp(prefix="mlops-cards-cache-"))
+        except OSError:
+            return
+        _write(self._staging / key, data)
+        self._staged.append(key)
 
     def flush(self) -> None:
-        """Write the deferred entries."""
-        pending, self._pending = self._pending, {}
-        for key, payload in pending.items():
-            self._write(key, payload)
-
-    def _write(self, key: str, payload: bytes) -> None:
-        path = self._path(key)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        """Move the deferred entries into the cache."""
+        for key in self._staged:
+            assert self._staging is not None
             try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(_MAGIC + _sha(payload) + payload)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            return  # a read-only or full disk: no cache, same results
+                self._path(key).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self._staging / key, self._path(key))
+            except OSError:  # another file system: copy to a temporary file there and rename
+                try:
+                    _write(self._path(key), (self._staging / key).read_bytes())
+                except OSError:
+                    continue
+        self.discard()
+
+    def discard(self) -> None:
+        """Drop the deferred entries (a failed build)."""
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+        self._staging = None
+        self._staged = []
 
     def get_object(self, key: str, expected: type[T]) -> T | None:
         payload = self.get_bytes(key)
@@ -217,6 +226,23 @@ class Cache:
     def put_object(self, key: str, value: object) -> None:
         if self.root is not None:
             self.put_bytes(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Atomically (a temporary file renamed into place); errors are ignored: no cache, same
+    results. No fsync: a torn entry fails its digest check and is rebuilt."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return
 
 
 def _sha(data: bytes) -> bytes:

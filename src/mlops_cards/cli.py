@@ -245,8 +245,11 @@ def build(
             sys.exit(1)
         targets = [DeckTarget(m, out_dir / f"{m.output}.apkg", m.lock_path) for m in manifests]
     cache = Cache.default(enabled=not no_cache, deferred=True)
-    report = build_decks(targets, out_dir, frozen=frozen, retire=retire, cache=cache)
-    cache.flush()  # only after a successful build: a failed one writes nothing
+    try:
+        report = build_decks(targets, out_dir, frozen=frozen, retire=retire, cache=cache)
+        cache.flush()  # only after a successful build: a failed one writes nothing
+    finally:
+        cache.discard()
     click.echo(report_text(report))
 
 
