@@ -8,6 +8,7 @@ their content can still be published (tagged `retired`) and a revived note keeps
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass, field, replace
@@ -73,7 +74,7 @@ def _bad(path: Path, what: str) -> CardsError:
 def read_lock(path: Path) -> Lock:
     """Read a lock file; a missing file is an empty lock."""
     try:
-        text = _ascii_json(path.read_bytes())
+        text = _ascii_json(path)
     except FileNotFoundError:
         return Lock()
     except UnicodeDecodeError:
@@ -101,7 +102,7 @@ def read_lock(path: Path) -> Lock:
 _NON_ASCII = re.compile(rb"[\x80-\xff]+")
 
 
-def _ascii_json(raw: bytes) -> str:
+def _ascii_json(path: Path) -> str:
     """The JSON text with every non-ASCII character written as a `\\u` escape: the same values
     once parsed, but a string of one byte a character. Decoded as is, one emoji would make
     Python hold the whole lock at 4 bytes a character (140 MB for a 35 MB lock). Every byte
@@ -110,7 +111,10 @@ def _ascii_json(raw: bytes) -> str:
     def escape(match: re.Match[bytes]) -> bytes:
         return json.dumps(match.group().decode("utf-8")).strip('"').encode("ascii")
 
-    return _NON_ASCII.sub(escape, raw).decode("ascii")
+    raw = path.read_bytes()
+    escaped = _NON_ASCII.sub(escape, raw)
+    del raw  # a large lock: never hold three copies of it at once
+    return escaped.decode("ascii")
 
 
 def _str(value: Any) -> str:
@@ -166,18 +170,16 @@ def lock_bytes(lock: Lock) -> bytes:
     before, after = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False).split(
         json.dumps(placeholder), 1
     )
-    entries = (
-        (
-            f"    {json.dumps(guid, ensure_ascii=False)}: "
-            + json.dumps(
-                _note_json(lock.notes[guid]), sort_keys=True, indent=2, ensure_ascii=False
-            ).replace("\n", "\n    ")
-        ).encode()
-        for guid in sorted(lock.notes)
-    )
-    return b"".join(
-        [before.encode(), b"{\n", b",\n".join(entries), b"\n  }", after.encode(), b"\n"]
-    )
+    out = io.BytesIO()  # one growing buffer, returned without a copy
+    out.write(before.encode() + b"{\n")
+    for i, guid in enumerate(sorted(lock.notes)):
+        entry = json.dumps(
+            _note_json(lock.notes[guid]), sort_keys=True, indent=2, ensure_ascii=False
+        ).replace("\n", "\n    ")
+        separator = ",\n" if i else ""
+        out.write(f"{separator}    {json.dumps(guid, ensure_ascii=False)}: {entry}".encode())
+    out.write(b"\n  }" + after.encode() + b"\n")
+    return out.getvalue()
 
 
 def _note_json(n: LockedNote) -> dict[str, Any]:

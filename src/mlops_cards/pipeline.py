@@ -174,6 +174,8 @@ def _build_deck(target: DeckTarget, now: int, frozen: bool, retire: bool, cache:
     loader = LessonLoader(cache)
     contents, warnings = load_contents(manifest, loader)
     lessons = order_lessons(manifest.name, contents)
+    # Read before the notes exist: parsing a large lock briefly takes more memory than it keeps.
+    old_lock = read_lock(target.lock)
     root = course_root(manifest)
     renderer = CardRenderer(root)
     notetypes = load_note_types(manifest.templates)
@@ -187,7 +189,6 @@ def _build_deck(target: DeckTarget, now: int, frozen: bool, retire: bool, cache:
         )
     ]
 
-    old_lock = read_lock(target.lock)
     update = update_lock(old_lock, notes, list(notetypes.values()), now, retire)
     if frozen:
         differences = lock_differences(old_lock, update.lock)
@@ -243,8 +244,14 @@ def _lock_changes(path: Path, new: bytes, old_lock: Lock) -> bool:
     """Whether the lock file must be written: the common case, a file already holding `new`,
     is seen without writing out the old lock again (30 MB for 20,000 notes)."""
     try:
-        if path.read_bytes() == new:
-            return False
+        if path.stat().st_size == len(new):
+            with path.open("rb") as file:  # by the megabyte: no second copy in memory
+                offset, same = 0, True
+                while same and (chunk := file.read(1 << 20)):
+                    same = chunk == new[offset : offset + len(chunk)]
+                    offset += len(chunk)
+                if same and offset == len(new):
+                    return False
     except OSError:
         pass
     return new != lock_bytes(old_lock)
