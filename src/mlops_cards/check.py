@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlops_cards.extract import find_lessons
-from mlops_cards.merge import merge_lesson
+from mlops_cards.cache import Cache, LessonLoader
 from mlops_cards.models import CardKind, Diagnostic, LessonContent
 
 KINDS: tuple[CardKind, ...] = ("question", "objective", "term", "extra")
@@ -111,10 +110,12 @@ def orphan_sidecars(paths: Sequence[str]) -> list[Diagnostic]:
     return found
 
 
-def check_paths(paths: Sequence[str]) -> CheckReport:
+def check_paths(paths: Sequence[str], cache: Cache | None = None) -> CheckReport:
+    """Check every lesson meant by `paths`; `cache` (default: none) skips unchanged lessons."""
     lesson_paths, failures = lesson_arguments(paths)
-    lessons, errors = find_lessons(lesson_paths) if lesson_paths else ([], [])
-    contents = tuple(merge_lesson(lesson) for lesson in lessons)
+    loader = LessonLoader(cache or Cache(None))
+    found, errors = loader.load(lesson_paths) if lesson_paths else ([], [])
+    contents = tuple(found)
     diagnostics = [d for c in contents for d in c.diagnostics]
     diagnostics.extend(orphan_sidecars(lesson_paths))
     return CheckReport(

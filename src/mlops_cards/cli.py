@@ -73,20 +73,26 @@ def extract(paths: tuple[str, ...], as_json: bool) -> None:
     show_default=True,
     help="How to print the diagnostics and the summary.",
 )
-def check(paths: tuple[str, ...], strict: bool, output_format: str) -> None:
+@click.option(
+    "--no-cache", is_flag=True, help="Read every lesson again; neither use nor fill the cache."
+)
+def check(paths: tuple[str, ...], strict: bool, output_format: str, no_cache: bool) -> None:
     """Check lessons against their author YAML: what is missing, stale or wrong.
 
     PATHS are lessons, their sidecars (lesson.yaml) or directories. With none: every lesson of
     every deck manifest in decks/, or content/ while there is none. Prints
     `path:line:col: error|warning: message (hint)` sorted by file and line, then a summary.
-    Exits 0 when clean, 1 on errors (or on warnings with --strict).
+    Exits 0 when clean, 1 on errors (or on warnings with --strict). Unchanged lessons come from
+    the cache in .mlops-cards-cache/ (or $MLOPS_CARDS_CACHE_DIR).
     """
     from dataclasses import asdict
 
+    from mlops_cards.cache import Cache
     from mlops_cards.check import check_paths
     from mlops_cards.discover import default_lesson_paths
 
-    report = check_paths(list(paths) or default_lesson_paths(Path()))
+    cache = Cache.default(enabled=not no_cache)
+    report = check_paths(list(paths) or default_lesson_paths(Path()), cache)
     if output_format == "json":
         document = {
             "diagnostics": [asdict(d) for d in report.diagnostics]
@@ -185,8 +191,16 @@ def schema() -> None:
 @click.option(
     "--retire", is_flag=True, help="Keep publishing notes gone from the source, tagged `retired`."
 )
+@click.option(
+    "--no-cache", is_flag=True, help="Build everything afresh; neither use nor fill the cache."
+)
 def build(
-    sources: tuple[str, ...], output: Path | None, lock: Path | None, frozen: bool, retire: bool
+    sources: tuple[str, ...],
+    output: Path | None,
+    lock: Path | None,
+    frozen: bool,
+    retire: bool,
+    no_cache: bool,
 ) -> None:
     """Build Anki decks (.apkg) that update in place on re-import.
 
@@ -194,8 +208,11 @@ def build(
     lesson files built into one ad-hoc deck: `build LESSON... -o FILE.apkg`. A manifest deck
     also gets its checklists (<output>-checklist.html/.md/.pdf). Writes SHA256SUMS,
     build-report.json and build-report.md (release notes) beside the outputs, and updates each
-    deck's lock file. SOURCE_DATE_EPOCH fixes the time given to changed notes.
+    deck's lock file. SOURCE_DATE_EPOCH fixes the time given to changed notes. What did not
+    change since the last build comes from the cache in .mlops-cards-cache/ (or
+    $MLOPS_CARDS_CACHE_DIR); the outputs are the same bytes either way.
     """
+    from mlops_cards.cache import Cache
     from mlops_cards.manifest import ManifestError, find_manifests, load_manifest
     from mlops_cards.pipeline import DeckTarget, adhoc_manifest, report_text
     from mlops_cards.pipeline import build as build_decks
@@ -226,7 +243,12 @@ def build(
                 click.echo(diagnostic.format(), err=True)
             sys.exit(1)
         targets = [DeckTarget(m, out_dir / f"{m.output}.apkg", m.lock_path) for m in manifests]
-    report = build_decks(targets, out_dir, frozen=frozen, retire=retire)
+    cache = Cache.default(enabled=not no_cache, deferred=True)
+    try:
+        report = build_decks(targets, out_dir, frozen=frozen, retire=retire, cache=cache)
+        cache.flush()  # only after a successful build: a failed one writes nothing
+    finally:
+        cache.discard()
     click.echo(report_text(report))
 
 

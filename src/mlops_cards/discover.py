@@ -19,10 +19,8 @@ def default_lesson_paths(root: Path) -> list[str]:
         if (root / "content").is_dir():
             return ["content"]
         raise UsageError("no PATH given, and neither decks/*.yaml nor content/ is here")
-    paths: list[str] = []
+    paths: dict[str, None] = {}  # ordered and without repeats
     for manifest in manifests:
         for lesson in load_manifest(manifest).lessons:
-            shown = os.path.relpath(lesson, root)
-            if shown not in paths:
-                paths.append(shown)
-    return paths
+            paths.setdefault(os.path.relpath(lesson, root))
+    return list(paths)

@@ -8,26 +8,38 @@ as list indentation and `>` are gone) with the marker, label and noise removed.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import textwrap
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-from mdit_py_plugins.front_matter import front_matter_plugin
 
 from mlops_cards.errors import CardsError
 from mlops_cards.limits import MAX_LESSON_BYTES, long_line, read_limited, yaml_problem
 from mlops_cards.models import Diagnostic, Lesson, Objective, Question, Task, Term
 
-# Only the block structure is needed: items are sliced from each block's source text, so the
-# inline pass (half the parse time) is switched off.
-_PARSER = MarkdownIt("commonmark").enable("table").use(front_matter_plugin).disable("inline")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+
+@functools.cache
+def _parser() -> MarkdownIt:
+    """Made on first use: a `check` that finds every lesson in the cache never imports it.
+
+    Only the block structure is needed: items are sliced from each block's source text, so
+    the inline pass (half the parse time) is switched off."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
+    return MarkdownIt("commonmark").enable("table").use(front_matter_plugin).disable("inline")
+
 
 # --- small text helpers ---------------------------------------------------------------------
 
@@ -594,7 +606,7 @@ def extract_text(text: str, path: str) -> Lesson:
         raise CardsError(
             f"{path}:{too_long.line}: {too_long.message()} (break it into shorter lines)"
         )
-    parsed = _Parsed(path, _PARSER.parse(text), [], text.split("\n"))
+    parsed = _Parsed(path, _parser().parse(text), [], text.split("\n"))
     front = _front_matter(parsed, text)
     objective_items = _objective_items(parsed)
     objectives = _objectives(objective_items)
@@ -656,7 +668,9 @@ def _markdown_files(directory: Path) -> list[Path]:
     return [path for path in found if path.is_file()]
 
 
-def _directory_lessons(directory: Path, shown: str) -> tuple[list[Lesson], list[str]]:
+def _directory_lessons(
+    directory: Path, shown: str, read: Callable[[Path, str], Lesson]
+) -> tuple[list[Lesson], list[str]]:
     lessons: list[Lesson] = []
     errors: list[str] = []
     files = _markdown_files(directory)
@@ -664,9 +678,7 @@ def _directory_lessons(directory: Path, shown: str) -> tuple[list[Lesson], list[
         return [], [f"{shown}: no lessons (*.md files) in this directory"]
     for file in files:
         try:
-            lessons.append(
-                extract_file(file, os.path.join(shown, str(file.relative_to(directory))))
-            )
+            lessons.append(read(file, os.path.join(shown, str(file.relative_to(directory)))))
         except CardsError as exc:
             errors.append(str(exc))
     lessons.sort(
@@ -679,24 +691,27 @@ def _directory_lessons(directory: Path, shown: str) -> tuple[list[Lesson], list[
     return lessons, sorted(errors)
 
 
-def find_lessons(paths: Sequence[str]) -> tuple[list[Lesson], list[str]]:
+def find_lessons(
+    paths: Sequence[str], read: Callable[[Path, str], Lesson] = extract_file
+) -> tuple[list[Lesson], list[str]]:
     """Lessons for files and directories (every `*.md` below, by front-matter sort then name).
 
     Returns the lessons that could be read and one error line per path that could not.
+    `read(path, shown)` extracts one file (the cache passes its own).
     """
     lessons: list[Lesson] = []
     errors: list[str] = []
     for shown in paths:
         path = Path(shown)
         if path.is_dir():
-            found, failed = _directory_lessons(path, shown)
+            found, failed = _directory_lessons(path, shown, read)
             lessons.extend(found)
             errors.extend(failed)
         elif not path.exists():
             errors.append(f"{shown}: no such file or directory")
         else:
             try:
-                lessons.append(extract_file(path, shown))
+                lessons.append(read(path, shown))
             except CardsError as exc:
                 errors.append(str(exc))
     return lessons, errors

@@ -8,7 +8,9 @@ their content can still be published (tagged `retired`) and a revived note keeps
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -72,7 +74,7 @@ def _bad(path: Path, what: str) -> CardsError:
 def read_lock(path: Path) -> Lock:
     """Read a lock file; a missing file is an empty lock."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _ascii_json(path)
     except FileNotFoundError:
         return Lock()
     except UnicodeDecodeError:
@@ -99,6 +101,24 @@ def read_lock(path: Path) -> Lock:
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise _bad(path, f"lock file is damaged ({type(exc).__name__}: {exc})") from None
+
+
+_NON_ASCII = re.compile(rb"[\x80-\xff]+")
+
+
+def _ascii_json(path: Path) -> str:
+    """The JSON text with every non-ASCII character written as a `\\u` escape: the same values
+    once parsed, but a string of one byte a character. Decoded as is, one emoji would make
+    Python hold the whole lock at 4 bytes a character (140 MB for a 35 MB lock). Every byte
+    that is not ASCII is in some run decoded here, so a file that is not UTF-8 still fails."""
+
+    def escape(match: re.Match[bytes]) -> bytes:
+        return json.dumps(match.group().decode("utf-8")).strip('"').encode("ascii")
+
+    raw = path.read_bytes()
+    escaped = _NON_ASCII.sub(escape, raw)
+    del raw  # a large lock: never hold three copies of it at once
+    return escaped.decode("ascii")
 
 
 def _str(value: Any) -> str:
@@ -134,32 +154,58 @@ def _notetype_from_json(v: dict[str, Any]) -> LockedNoteType:
 
 def lock_json(lock: Lock) -> str:
     """Diff-friendly text: sorted keys, one value per line, trailing newline."""
-    notes = {}
-    for guid, n in lock.notes.items():
-        entry: dict[str, Any] = {
-            "hash": n.hash,
-            "mod": n.mod,
-            "lesson": n.lesson,
-            "kind": n.kind,
-            "key": n.key,
-            "notetype": n.notetype,
-            "deck": n.deck,
-            "fields": list(n.fields),
-            "tags": list(n.tags),
-        }
-        if n.retired:
-            entry["retired"] = True
-        notes[guid] = entry
+    return lock_bytes(lock).decode("utf-8")
+
+
+def lock_bytes(lock: Lock) -> bytes:
+    """`lock_json` as UTF-8, built note by note: one emoji in a field makes a Python string of
+    the whole lock take 4 bytes a character, and `json.dumps(indent=2)` of it all at once holds
+    every fragment too (over 500 MB for a 35 MB lock of 20,000 notes)."""
     notetypes = {
         mid: {"name": t.name, "hash": t.hash, "mod": t.mod} for mid, t in lock.notetypes.items()
     }
-    data = {"format": FORMAT, "notes": notes, "notetypes": notetypes}
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    if not lock.notes:
+        data = {"format": FORMAT, "notes": {}, "notetypes": notetypes}
+        return (json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+    # The text of one json.dumps(data, sort_keys=True, indent=2), with the notes spliced in
+    # where a placeholder stands; each note is indented two levels deeper than on its own.
+    placeholder = "\0notes\0"
+    data = {"format": FORMAT, "notes": placeholder, "notetypes": notetypes}
+    before, after = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False).split(
+        json.dumps(placeholder), 1
+    )
+    out = io.BytesIO()  # one growing buffer, returned without a copy
+    out.write(before.encode() + b"{\n")
+    for i, guid in enumerate(sorted(lock.notes)):
+        entry = json.dumps(
+            _note_json(lock.notes[guid]), sort_keys=True, indent=2, ensure_ascii=False
+        ).replace("\n", "\n    ")
+        separator = ",\n" if i else ""
+        out.write(f"{separator}    {json.dumps(guid, ensure_ascii=False)}: {entry}".encode())
+    out.write(b"\n  }" + after.encode() + b"\n")
+    return out.getvalue()
+
+
+def _note_json(n: LockedNote) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "hash": n.hash,
+        "mod": n.mod,
+        "lesson": n.lesson,
+        "kind": n.kind,
+        "key": n.key,
+        "notetype": n.notetype,
+        "deck": n.deck,
+        "fields": list(n.fields),
+        "tags": list(n.tags),
+    }
+    if n.retired:
+        entry["retired"] = True
+    return entry
 
 
 def write_lock(lock: Lock, path: Path) -> None:
     """Write the lock file atomically."""
-    write_atomic(path, lock_json(lock))
+    write_atomic(path, lock_bytes(lock))
 
 
 def _next_mod(old: int, now: int) -> int:

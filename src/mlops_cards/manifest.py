@@ -212,14 +212,14 @@ class _Reader:
             self.error(node, "`lessons` must be a path, a glob or a list of them")
             return ()
         items = node.value if isinstance(node, yaml.SequenceNode) else [node] * len(entries)
-        found: list[Path] = []
+        found: dict[Path, None] = {}  # ordered, and a set: `in` on a list was quadratic
         for entry, item in zip(entries, items, strict=True):
             matches = self._expand(entry)
             if not matches:
                 self.error(
                     item, f"no lessons match `{entry}`", "paths are relative to the manifest"
                 )
-            found.extend(m for m in matches if m not in found)
+            found.update(dict.fromkeys(matches))
         return tuple(found)
 
     def _expand(self, entry: str) -> list[Path]:

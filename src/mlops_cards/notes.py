@@ -77,15 +77,16 @@ class NoteBuilder:
         self.notetypes = notetypes
         self.renderer = renderer
         self.kinds = kinds
+        self._rendered: dict[str, str] = {}
 
     def notes(self, lessons: list[LessonDeck]) -> list[DeckNote]:
-        result: list[DeckNote] = []
-        for lesson in lessons:
-            for card in lesson.content.cards:
-                result.extend(self._card_notes(lesson, card))
-        return result
+        return [note for lesson in lessons for note in self.lesson_notes(lesson)]
+
+    def lesson_notes(self, lesson: LessonDeck) -> list[DeckNote]:
+        return [note for card in lesson.content.cards for note in self._card_notes(lesson, card)]
 
     def _card_notes(self, lesson: LessonDeck, card: Card) -> list[DeckNote]:
+        self._rendered = {}  # this card's Markdown -> HTML: a cloze shows the definition too
         kinds = self.kinds
         if card.kind == "term":
             notes = [self._note(lesson, card, "term", "term")] if kinds.terms else []
@@ -153,4 +154,9 @@ class NoteBuilder:
         return {"Front": front, "Back": back, "Label": html.escape(card.label or ""), **common}
 
     def _html(self, markdown: str, source: Path, line: int) -> str:
-        return self.renderer.html(markdown, source=source, line=line) if markdown else ""
+        if not markdown:
+            return ""
+        html = self._rendered.get(markdown)
+        if html is None:
+            html = self._rendered[markdown] = self.renderer.html(markdown, source=source, line=line)
+        return html

@@ -18,6 +18,7 @@ The pipeline for one field:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -99,6 +100,9 @@ class CardRenderer:
         self._media: dict[str, Path] = {}
         self._names: dict[Path, str] = {}  # resolved image path -> bundled name
         self._md = _markdown_parser()
+        # (source, src, line, bundled name) of every local image, in order: the cache keeps a
+        # lesson's list with its notes and replays it through `bundle` to check and collect them.
+        self.bundled: list[tuple[str, str, int, str]] = []
 
     @property
     def course_root(self) -> Path:
@@ -121,6 +125,10 @@ class CardRenderer:
         if not markdown.strip():
             return ""
         return self._render(self._md.parseInline(markdown.strip()), source, line)
+
+    def bundle(self, src: str, *, source: Path, line: int) -> str:
+        """Bundle one local image as a field showing it would; returns its name in the deck."""
+        return self._bundle(src, source, line)
 
     def _render(self, tokens: list[Token], source: Path, line: int) -> str:
         self._rewrite(tokens, source, line)
@@ -218,6 +226,7 @@ class CardRenderer:
             # so the choice does not depend on rendering order.
             if known is None or str(target) < str(known):
                 self._media[name] = target
+        self.bundled.append((str(source), src, line, name))
         return name
 
     # --- sanitiser ----------------------------------------------------------------------
@@ -353,11 +362,19 @@ def _render_code(self: Any, tokens: Sequence[Token], idx: int, options: Any, env
     lexer = _lexer(language)
     if lexer is None:
         return f"<pre><code>{escape(token.content, quote=False)}</code></pre>\n"
-    code = highlight(token.content, lexer, HtmlFormatter(nowrap=True))
+    code = highlight(token.content, lexer, _code_formatter())
     css_language = re.sub(r"[^A-Za-z0-9_+-]", "", language)
     return f'<pre class="highlight"><code class="language-{css_language}">{code}</code></pre>\n'
 
 
+# Both are reused: building a formatter computes its style tables, and finding a lexer by name
+# walks pygments' whole registry; each took longer than highlighting a typical snippet.
+@functools.cache
+def _code_formatter() -> HtmlFormatter[str]:
+    return HtmlFormatter(nowrap=True)
+
+
+@functools.cache
 def _lexer(language: str) -> Lexer | None:
     if not language:
         return None

@@ -153,7 +153,7 @@ def parse_sidecar(text: str, path: str) -> Sidecar:
     if problem is not None:
         return _failed(path, problem.line, problem.message, problem.hint, problem.col)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
     except yaml.MarkedYAMLError as exc:
         return _failed(path, *_syntax_error(exc))
     except yaml.reader.ReaderError as exc:
@@ -168,6 +168,19 @@ def parse_sidecar(text: str, path: str) -> Sidecar:
     except yaml.YAMLError as exc:  # no position known
         return _failed(path, 1, f"invalid YAML: {exc}", None)
     return _Walker(path).sidecar(root)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The node tree, through libyaml when PyYAML has it (about 20x faster). Text libyaml refuses
+    is composed again by PyYAML's own parser, so error messages are the same either way."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            node: yaml.Node | None = yaml.compose(text, Loader=fast)
+            return node
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str, str | None, int]:

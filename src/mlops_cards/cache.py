@@ -1,0 +1,390 @@
+"""A cache keyed by content, so that `check` and `build` with nothing changed are quick.
+
+Every entry is found by the sha256 of everything its value depends on: the bytes of the lesson
+and its sidecar (and, for rendered notes, of every image they show), the note types, the options,
+the versions of the libraries that shape the output, and the tool itself (the bytes of its
+source files, so even an unreleased edit of the tool invalidates). A changed byte anywhere gives
+a new key; nothing is ever looked up by file name or date.
+
+Entries live in `.mlops-cards-cache/` in the current folder (the project root: where `decks/`
+is), or in `$MLOPS_CARDS_CACHE_DIR`. Each file is a magic line, the sha256 of its payload, and the
+payload; a file that fails that check, or does not unpickle into the expected types, is ignored
+(and overwritten by the next run). Writes go to a temporary file renamed into place, and a cache
+that cannot be written is silently skipped: the cache only ever saves time.
+
+Payloads are pickles read by an unpickler that refuses every class but the tool's own frozen
+dataclasses, so a planted cache file cannot run code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import shutil
+import sqlite3
+import sys
+import tempfile
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from mlops_cards import __version__
+from mlops_cards.deckdata import DeckNote, ExportDeck, NoteTypeLike
+from mlops_cards.errors import CardsError
+from mlops_cards.extract import extract_file, extract_text, find_lessons, read_lesson_text
+from mlops_cards.limits import MAX_LESSON_BYTES, MAX_YAML_BYTES, read_limited
+from mlops_cards.models import Lesson, LessonContent
+
+if TYPE_CHECKING:  # rendering is imported by `build` only, not by `check`
+    from mlops_cards.notes import LessonDeck, NoteBuilder
+    from mlops_cards.render import CardRenderer
+
+CACHE_DIR_NAME = ".mlops-cards-cache"
+CACHE_DIR_ENV = "MLOPS_CARDS_CACHE_DIR"
+_MAGIC = b"mlops-cards-cache 1\n"
+_DIGEST = 32
+# Libraries whose version can change what the tool reads or writes.
+_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "pyyaml", "pygments", "nh3", "emoji", "genanki")
+# The only classes a cache file may contain (module, name).
+_ALLOWED = {
+    ("mlops_cards.models", name)
+    for name in (
+        "Diagnostic",
+        "Objective",
+        "Question",
+        "Term",
+        "Task",
+        "Lesson",
+        "Card",
+        "Unanswered",
+        "LessonContent",
+    )
+} | {("mlops_cards.deckdata", "DeckNote")}
+
+T = TypeVar("T")
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the cache")
+        return super().find_class(module, name)
+
+
+_TOOL: str | None = None
+
+
+def tool_fingerprint() -> str:
+    """The tool's version, its source and template bytes, Python's and the libraries' versions."""
+    global _TOOL
+    if _TOOL is None:
+        digest = hashlib.sha256(f"{__version__}\0{sys.version}\0".encode())
+        for name in _installed(_LIBRARIES):
+            digest.update(name.encode() + b"\0")
+        try:
+            import yaml
+
+            digest.update(f"libyaml={yaml.__with_libyaml__}\0".encode())
+        except ImportError:  # pragma: no cover - pyyaml is a dependency
+            pass
+        package = Path(__file__).resolve().parent
+        # The package, and the default note types: shipped inside it, or beside `src/`.
+        for folder in (package, package.parent.parent / "card_templates"):
+            if not folder.is_dir():
+                continue
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                if "__pycache__" in path.parts:
+                    continue
+                digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+        _TOOL = digest.hexdigest()
+    return _TOOL
+
+
+def _normal(project: str) -> str:
+    return project.lower().replace("-", "_").replace(".", "_")
+
+
+def _installed(projects: Iterable[str]) -> list[str]:
+    """The `name-version.dist-info` folders of `projects` on sys.path: their versions, without
+    the import cost of importlib.metadata (this runs on every cached `check`)."""
+    wanted = {_normal(p) for p in projects}
+    found = []
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        found += [
+            n
+            for n in names
+            if n.endswith(".dist-info") and _normal(n[:-10].rsplit("-", 1)[0]) in wanted
+        ]
+    return sorted(found)
+
+
+class Cache:
+    """Entries by key. `Cache(None)` is a cache that is off: it finds nothing, keeps nothing."""
+
+    def __init__(self, root: Path | None, *, deferred: bool = False) -> None:
+        self.root = root
+        self.hits = 0
+        self.misses = 0
+        # Deferred: entries wait in a temporary folder (not in memory: they weigh as much as
+        # the deck) until `flush`, so that a build that fails writes nothing in the project.
+        self.deferred = deferred
+        self._staging: Path | None = None
+        self._staged: list[str] = []
+
+    @classmethod
+    def default(cls, enabled: bool = True, *, deferred: bool = False) -> Cache:
+        if not enabled:
+            return cls(None)
+        return cls(Path(os.environ.get(CACHE_DIR_ENV) or CACHE_DIR_NAME), deferred=deferred)
+
+    @property
+    def enabled(self) -> bool:
+        return self.root is not None
+
+    def key(self, kind: str, parts: Iterable[bytes | str]) -> str:
+        """sha256 of the tool's fingerprint, the kind of entry and every part, unambiguously."""
+        digest = hashlib.sha256(f"{tool_fingerprint()}\0{kind}\0".encode())
+        for part in parts:
+            data = part.encode("utf-8") if isinstance(part, str) else part
+            digest.update(len(data).to_bytes(8, "big"))
+            digest.update(data)
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        assert self.root is not None
+        return self.root / key[:2] / key[2:]
+
+    def get_bytes(self, key: str) -> bytes | None:
+        if self.root is None:
+            return None
+        try:
+            data = self._path(key).read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        head = len(_MAGIC) + _DIGEST
+        payload = data[head:]
+        if data[: len(_MAGIC)] != _MAGIC or data[len(_MAGIC) : head] != _sha(payload):
+            self.misses += 1
+            return None  # torn or tampered: rebuilt and rewritten
+        self.hits += 1
+        return payload
+
+    def put_bytes(self, key: str, payload: bytes) -> None:
+        if self.root is None:
+            return
+        data = _MAGIC + _sha(payload) + payload
+        if not self.deferred:
+            _write(self._path(key), data)
+            return
+        try:
+            if self._staging is None:
+                self._staging = Path(tempfile.mkdtemp(prefix="mlops-cards-cache-"))
+        except OSError:
+            return
+        _write(self._staging / key, data)
+        self._staged.append(key)
+
+    def flush(self) -> None:
+        """Move the deferred entries into the cache."""
+        for key in self._staged:
+            assert self._staging is not None
+            try:
+                self._path(key).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self._staging / key, self._path(key))
+            except OSError:  # another file system: copy to a temporary file there and rename
+                try:
+                    _write(self._path(key), (self._staging / key).read_bytes())
+                except OSError:
+                    continue
+        self.discard()
+
+    def discard(self) -> None:
+        """Drop the deferred entries (a failed build)."""
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+        self._staging = None
+        self._staged = []
+
+    def get_object(self, key: str, expected: type[T]) -> T | None:
+        payload = self.get_bytes(key)
+        if payload is None:
+            return None
+        try:
+            value = _Unpickler(io.BytesIO(payload)).load()
+        except Exception:  # any damage the digest did not catch: treat as absent
+            return None
+        return value if isinstance(value, expected) else None
+
+    def put_object(self, key: str, value: object) -> None:
+        if self.root is not None:
+            self.put_bytes(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Atomically (a temporary file renamed into place); errors are ignored: no cache, same
+    results. No fsync: a torn entry fails its digest check and is rebuilt."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return
+
+
+def _sha(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+# --- lessons: extract + merge, keyed by the lesson's and its sidecar's bytes -------------------
+
+
+def _sidecar(shown: str) -> Path:
+    """`merge.sidecar_path`, without importing merge (and its YAML checks) on a cached run."""
+    return Path(shown).with_suffix(".yaml")
+
+
+def _read(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, or None for anything unusual (missing, too big, a device or pipe):
+    the uncached path then reads it again and says what is wrong."""
+    try:
+        return read_limited(path, limit, str(path), "file", "")
+    except (OSError, CardsError):
+        return None
+
+
+class LessonLoader:
+    """`extract` for `find_lessons`, then `content` for each lesson it found: each lesson's
+    LessonContent comes from the cache when neither the lesson nor its sidecar changed."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+        self._found: dict[str, LessonContent] = {}  # shown path -> content, from the cache
+        self._keys: dict[str, tuple[str, bytes, bytes | None]] = {}  # shown -> (key, bytes...)
+        self.content_keys: dict[str, str] = {}  # shown path -> key of its content
+
+    def _key(self, shown: str, lesson: bytes, sidecar: bytes | None) -> str:
+        # The sidecar's path is derived from the lesson's, so `shown` covers both.
+        state = b"absent" if sidecar is None else b"present"
+        return self.cache.key("lesson", [shown, lesson, state, sidecar or b""])
+
+    def extract(self, path: Path, shown: str) -> Lesson:
+        data = _read(path, MAX_LESSON_BYTES) if self.cache.enabled else None
+        sidecar_file = _sidecar(shown)
+        sidecar = _read(sidecar_file, MAX_YAML_BYTES) if data is not None else None
+        if data is None or (sidecar is None and sidecar_file.exists()):
+            return extract_file(path, shown)  # unreadable: the uncached path says why
+        key = self._key(shown, data, sidecar)
+        content = self.cache.get_object(key, LessonContent)
+        if content is not None and content.lesson.path == shown:
+            self._found[shown] = content
+            self.content_keys[shown] = key
+            return content.lesson
+        text = read_lesson_text(path, shown)
+        lesson = extract_text(text, shown)
+        if text.encode("utf-8") == data:  # not edited while we read it
+            self._keys[shown] = (key, data, sidecar)
+        return lesson
+
+    def content(self, lesson: Lesson) -> LessonContent:
+        found = self._found.get(lesson.path)
+        if found is not None and found.lesson is lesson:
+            return found
+        from mlops_cards.merge import merge_lesson  # only on a miss: it imports the YAML checks
+
+        content = merge_lesson(lesson)
+        pending = self._keys.pop(lesson.path, None)
+        if pending is not None:
+            key, _, sidecar = pending
+            if _read(_sidecar(lesson.path), MAX_YAML_BYTES) == sidecar:
+                self.cache.put_object(key, content)
+                self.content_keys[lesson.path] = key
+        return content
+
+    def load(self, paths: list[str]) -> tuple[list[LessonContent], list[str]]:
+        """Every lesson below `paths`, merged, in `find_lessons` order; and the failures."""
+        lessons, failures = find_lessons(paths, self.extract)
+        return [self.content(lesson) for lesson in lessons], failures
+
+
+# --- a deck's notes, per lesson, keyed by the lesson's content and everything rendering uses ---
+
+
+def lesson_notes(
+    cache: Cache,
+    builder: NoteBuilder,
+    lesson: LessonDeck,
+    content_key: str | None,
+    context: str,
+) -> list[DeckNote]:
+    """The notes of one lesson: from the cache when its content, its place in the deck and
+    `context` (note types, card kinds, course folder) are the same and every image it shows
+    still has the same bytes; else rendered (and kept for next time)."""
+    renderer = builder.renderer
+    key = None
+    if content_key is not None and cache.enabled:
+        key = cache.key("notes", [content_key, lesson.subdeck, str(lesson.number), context])
+        entry = cache.get_object(key, tuple)
+        if entry is not None and _replay(renderer, entry):
+            notes: tuple[DeckNote, ...] = entry[0]
+            return list(notes)
+    start = len(renderer.bundled)
+    rendered = builder.lesson_notes(lesson)
+    if key is not None:
+        cache.put_object(key, (tuple(rendered), tuple(renderer.bundled[start:])))
+    return rendered
+
+
+def _replay(renderer: CardRenderer, entry: tuple[Any, ...]) -> bool:
+    """Bundle a cached lesson's images again: True when each still gets the name its HTML uses."""
+    if len(entry) != 2 or not all(isinstance(n, DeckNote) for n in entry[0]):
+        return False
+    try:
+        return all(
+            renderer.bundle(src, source=Path(source), line=line) == name
+            for source, src, line, name in entry[1]
+        )
+    except (CardsError, OSError, TypeError, ValueError):
+        return False  # rendered again, which reports the problem properly
+
+
+def notes_context(kinds: object, notetypes: Iterable[NoteTypeLike], course_root: Path) -> str:
+    """What every lesson's notes depend on besides the lesson: one string for the cache key."""
+    types = sorted(
+        (t.kind, t.model_id, t.name, t.fields, t.templates, t.css, t.is_cloze) for t in notetypes
+    )
+    return repr((kinds, types, str(course_root)))
+
+
+# --- whole outputs ---------------------------------------------------------------------------
+
+
+def apkg_key(cache: Cache, deck: ExportDeck) -> str:
+    """Everything the .apkg's bytes depend on: the deck, every note, every media file's bytes."""
+
+    def parts() -> Iterable[bytes | str]:
+        yield f"sqlite {sqlite3.sqlite_version} zlib {zlib.ZLIB_RUNTIME_VERSION}"
+        yield repr((deck.name, deck.deck_id, deck.description, deck.subdecks))
+        for notetype, mod in deck.notetypes:
+            yield repr((notetype, mod))
+        for note in deck.notes:
+            yield repr(note)
+        for name, path in deck.media:
+            yield name
+            yield hashlib.sha256(path.read_bytes()).digest()
+
+    return cache.key("apkg", parts())

@@ -1,0 +1,227 @@
+"""The content-keyed cache: same bytes with it, without it, cold or warm; any edit is seen."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+from conftest import run_cli
+from mlops_cards.cache import CACHE_DIR_NAME, Cache
+from mlops_cards.models import Diagnostic
+
+LESSON = """\
+---
+sort: 2
+---
+# Model Registries
+
+## Learning Objectives
+
+- [ ] Say what a model registry records.
+- [ ] Promote a model from staging to production.
+
+:bell: **Model card**: a short document that says what a model is for and where it fails.
+
+:pencil: Q1. Why keep every model version?
+
+:pencil: Q2. Who may promote a model?
+"""
+
+SIDECAR = """\
+questions:
+  Q1:
+    answer: |
+      To roll back: `registry.load("churn", version=3)` gives the old one back.
+
+      ![the stages](img/stages.png)
+  Q2:
+    answer: Whoever owns the model, after a review where $p < 0.05$ held.
+objectives:
+  1:
+    answer: |
+      Versions, lineage and stage:
+
+      ```python
+      client.transition_model_version_stage("churn", 3, "Production")
+      ```
+terms:
+  Model card:
+    definition: A **short** document about a model's purpose and limits.
+"""
+
+MANIFEST = """\
+name: Registry Course
+lessons: [../course/*.md]
+output: registry
+checklists: [html, md]
+"""
+
+ENV = {"SOURCE_DATE_EPOCH": "1700000000"}
+OUTPUTS = ("registry.apkg", "registry-checklist.html", "registry-checklist.md", "SHA256SUMS")
+
+
+def project(tmp_path: Path) -> Path:
+    course = tmp_path / "course"
+    (course / "img").mkdir(parents=True)
+    (course / "img" / "stages.png").write_bytes(b"\x89PNG\r\n\x1a\n first picture")
+    (course / "2. Registries.md").write_text(LESSON, encoding="utf-8")
+    (course / "2. Registries.yaml").write_text(SIDECAR, encoding="utf-8")
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "registry.yaml").write_text(MANIFEST, encoding="utf-8")
+    return tmp_path
+
+
+def build(root: Path, *flags: str) -> dict[str, str]:
+    """Build from scratch (no lock, no outputs); the sha256 of every output."""
+    shutil.rmtree(root / "dist", ignore_errors=True)
+    (root / "decks" / "registry.lock.json").unlink(missing_ok=True)
+    result = run_cli("build", *flags, cwd=root, env=ENV)
+    assert result.returncode == 0, result.stderr
+    return {n: hashlib.sha256((root / "dist" / n).read_bytes()).hexdigest() for n in OUTPUTS}
+
+
+def entries(root: Path) -> int:
+    return sum(1 for p in (root / CACHE_DIR_NAME).rglob("*") if p.is_file())
+
+
+def test_cold_warm_and_no_cache_builds_are_the_same_bytes(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    cold = build(root)
+    assert entries(root) > 0
+    warm = build(root)
+    assert build(root, "--no-cache") == cold
+    assert warm == cold
+
+
+def test_no_cache_neither_reads_nor_writes_the_cache(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    build(root, "--no-cache")
+    assert not (root / CACHE_DIR_NAME).exists()
+    result = run_cli("check", "--no-cache", cwd=root, env=ENV)
+    assert result.returncode == 0, result.stderr
+    assert not (root / CACHE_DIR_NAME).exists()
+
+
+def test_a_rebuild_with_the_lock_is_the_same_with_and_without_the_cache(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    build(root)
+    for flags in ((), ("--no-cache",), ()):
+        result = run_cli("build", *flags, cwd=root, env=ENV)
+        assert result.returncode == 0, result.stderr
+        assert "0 new, 0 changed, 5 unchanged, 0 retired" in result.stdout
+
+
+def edit_and_compare(root: Path, edit: tuple[str, str, str] | tuple[str, bytes]) -> None:
+    """After a cached build, apply `edit`; the warm build must equal a --no-cache build and
+    differ from the build before the edit."""
+    before = build(root)
+    build(root)  # every entry is warm now
+    path = root / edit[0]
+    if len(edit) == 3:
+        old, new = edit[1], edit[2]
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    else:
+        path.write_bytes(edit[1])
+    after = build(root)
+    assert after == build(root, "--no-cache")
+    assert after["registry.apkg"] != before["registry.apkg"]
+
+
+def test_an_edited_lesson_is_picked_up(tmp_path: Path) -> None:
+    edit_and_compare(project(tmp_path), ("course/2. Registries.md", "Who may", "Who can"))
+
+
+def test_an_edited_sidecar_is_picked_up(tmp_path: Path) -> None:
+    edit_and_compare(project(tmp_path), ("course/2. Registries.yaml", "$p < 0.05$", "$p<0.01$"))
+
+
+def test_an_edited_image_is_picked_up(tmp_path: Path) -> None:
+    edit_and_compare(project(tmp_path), ("course/img/stages.png", b"\x89PNG\r\n\x1a\n second"))
+
+
+def test_an_edited_template_is_picked_up(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    shutil.copytree(Path(__file__).resolve().parent.parent / "card_templates", root / "tpl")
+    manifest = root / "decks" / "registry.yaml"
+    manifest.write_text(MANIFEST + "templates: ../tpl\n", encoding="utf-8")
+    edit_and_compare(root, ("tpl/question/front.html", "{{", "<b>Q</b> {{"))
+
+
+def test_a_deleted_image_fails_the_warm_build_as_it_does_the_cold_one(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    build(root)
+    (root / "course" / "img" / "stages.png").unlink()
+    warm = run_cli("build", cwd=root, env=ENV)
+    cold = run_cli("build", "--no-cache", cwd=root, env=ENV)
+    assert warm.returncode == cold.returncode == 1
+    assert "image 'img/stages.png' not found" in warm.stderr
+    assert warm.stderr == cold.stderr
+
+
+def test_damaged_cache_entries_are_ignored_and_rebuilt(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    clean = build(root)
+    files = [p for p in (root / CACHE_DIR_NAME).rglob("*") if p.is_file()]
+    for i, path in enumerate(files):  # truncate some, flip a byte in the others
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2] if i % 2 else data[:-1] + bytes([data[-1] ^ 1]))
+    assert build(root) == clean
+    assert build(root) == clean  # and the rewritten entries are good again
+
+
+def test_check_says_the_same_warm_as_cold_and_sees_sidecar_edits(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    sidecar = root / "course" / "2. Registries.yaml"
+    sidecar.write_text(SIDECAR.replace("  Q2:\n    answer: Whoever", "  Q7:\n    answer: Who"))
+    cold = run_cli("check", cwd=root, env=ENV)
+    warm = run_cli("check", cwd=root, env=ENV)
+    assert cold.returncode == warm.returncode == 1
+    assert "Q7" in cold.stdout
+    assert warm.stdout == cold.stdout
+    sidecar.write_text(SIDECAR, encoding="utf-8")
+    fixed = run_cli("check", cwd=root, env=ENV)
+    assert fixed.returncode == 0, fixed.stdout
+    assert fixed.stdout == run_cli("check", "--no-cache", cwd=root, env=ENV).stdout
+
+
+def test_the_cache_folder_can_be_moved_by_environment(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    result = run_cli("check", cwd=root, env={**ENV, "MLOPS_CARDS_CACHE_DIR": str(elsewhere)})
+    assert result.returncode == 0, result.stderr
+    assert any(p.is_file() for p in elsewhere.rglob("*"))
+    assert not (root / CACHE_DIR_NAME).exists()
+
+
+def test_entries_round_trip_and_a_planted_pickle_is_refused(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    value = (Diagnostic("a.md", 3, "warning", "unanswered"),)
+    key = cache.key("test", ["a", b"b"])
+    cache.put_object(key, value)
+    assert cache.get_object(key, tuple) == value
+    assert cache.get_object(key, dict) is None  # not the expected type: ignored
+    # A well-formed entry whose pickle would call a function is refused, not run.
+    evil = cache.key("test", ["evil"])
+    cache.put_bytes(evil, pickle.dumps(os.getcwd))
+    assert cache.get_object(evil, object) is None
+
+
+def test_an_unwritable_cache_folder_is_no_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the cache folder would go")
+    cache = Cache(blocker / "cache")
+    key = cache.key("test", ["x"])
+    cache.put_bytes(key, b"payload")
+    assert cache.get_bytes(key) is None
+
+
+def test_keys_change_with_every_part_and_with_how_parts_split() -> None:
+    cache = Cache(None)
+    assert cache.key("k", ["ab", "c"]) != cache.key("k", ["a", "bc"])
+    assert cache.key("k", ["a"]) != cache.key("j", ["a"])
+    assert cache.key("k", ["a"]) == cache.key("k", [b"a"])
