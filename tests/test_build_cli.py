@@ -237,3 +237,33 @@ def test_two_decks_cannot_share_an_output(tmp_path: Path) -> None:
         "error: two decks would write the same output file (set `output:` apart)\n"
     )
     assert not (tmp_path / "dist").exists()
+
+
+def test_missing_image_in_an_answer_points_at_the_yaml_line(tmp_path: Path) -> None:
+    lesson(tmp_path)
+    (tmp_path / "features.yaml").write_text(
+        SIDECAR.replace("history.", "history.\nextra:\n  - id: diagram\n    front: Which?\n")
+        + "    back: |\n      See the diagram:\n      ![store](img/store.png)\n",
+        encoding="utf-8",
+    )
+    result = run_cli("build", "features.md", "-o", "out/f.apkg", cwd=tmp_path, env=ENV)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: features.yaml:13: image 'img/store.png' not found "
+        f"(looked for {tmp_path / 'img' / 'store.png'}; fix the path or add the file)\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_image_in_a_question_answer_points_at_its_line(tmp_path: Path) -> None:
+    lesson(tmp_path)
+    (tmp_path / "features.yaml").write_text(
+        SIDECAR.replace(
+            "    answer: So both see the same values, computed the same way.\n",
+            "    answer: |\n      Same values:\n\n      ![same](same.png)\n",
+        ),
+        encoding="utf-8",
+    )
+    result = run_cli("build", "features.md", "-o", "out/f.apkg", cwd=tmp_path, env=ENV)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: features.yaml:6: image 'same.png' not found")

@@ -233,7 +233,7 @@ def test_dot_dot_image_outside_the_course(tmp_path: Path) -> None:
     (tmp_path / "secret.png").write_bytes(PNG)
     folder = course(tmp_path, answer="'![x](../secret.png)'")
     assert build_error(folder, tmp_path) == (
-        f"{folder / 'hostile.md'}:3: image '../secret.png' lies outside the course folder "
+        f"{folder / 'hostile.yaml'}:3: image '../secret.png' lies outside the course folder "
         f"{folder} (copy the image into the course and link it from there)"
     )
 
@@ -243,7 +243,7 @@ def test_symlinked_image_pointing_outside(tmp_path: Path) -> None:
     folder = course(tmp_path, answer="'<img src=\"pic.png\">'")
     (folder / "pic.png").symlink_to(tmp_path / "secret.png")
     assert build_error(folder, tmp_path) == (
-        f"{folder / 'hostile.md'}:3: image 'pic.png' lies outside the course folder "
+        f"{folder / 'hostile.yaml'}:3: image 'pic.png' lies outside the course folder "
         f"{folder} (copy the image into the course and link it from there)"
     )
 
@@ -252,7 +252,7 @@ def test_an_image_that_is_not_an_image(tmp_path: Path) -> None:
     folder = course(tmp_path, answer="'![x](notes.png)'")
     (folder / "notes.png").write_text("#!/bin/sh\necho not a picture\n")
     assert build_error(folder, tmp_path) == (
-        f"{folder / 'hostile.md'}:3: image 'notes.png' is not an image (not PNG, JPEG, GIF or "
+        f"{folder / 'hostile.yaml'}:3: image 'notes.png' is not an image (not PNG, JPEG, GIF or "
         "WebP by its content); link the picture itself"
     )
 
@@ -261,7 +261,7 @@ def test_svg_is_refused(tmp_path: Path) -> None:
     folder = course(tmp_path, answer="'![x](draw.svg)'")
     (folder / "draw.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"></svg>')
     assert build_error(folder, tmp_path) == (
-        f"{folder / 'hostile.md'}:3: image 'draw.svg' is an SVG; SVG images are not bundled "
+        f"{folder / 'hostile.yaml'}:3: image 'draw.svg' is an SVG; SVG images are not bundled "
         "because they can carry scripts (export it as PNG)"
     )
 
@@ -270,7 +270,7 @@ def test_an_image_named_as_another_format(tmp_path: Path) -> None:
     folder = course(tmp_path, answer="'![x](page.html)'")
     (folder / "page.html").write_bytes(PNG)
     assert build_error(folder, tmp_path) == (
-        f"{folder / 'hostile.md'}:3: image 'page.html' holds a PNG image but its name ends in "
+        f"{folder / 'hostile.yaml'}:3: image 'page.html' holds a PNG image but its name ends in "
         "'.html' (rename it to end in .png)"
     )
 
@@ -280,7 +280,7 @@ def test_an_image_over_the_size_limit(tmp_path: Path, monkeypatch: pytest.Monkey
     folder = course(tmp_path, answer="'![x](big.png)'")
     (folder / "big.png").write_bytes(PNG + b"\x00" * 2000)
     assert build_error(folder, tmp_path) == (
-        f"{folder / 'hostile.md'}:3: image 'big.png': image is 2 kB; the limit is 1000 bytes "
+        f"{folder / 'hostile.yaml'}:3: image 'big.png': image is 2 kB; the limit is 1000 bytes "
         "(shrink or compress it, or link it from the web)"
     )
 

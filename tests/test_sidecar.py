@@ -25,6 +25,7 @@ def test_complete_file_loads_into_typed_entries() -> None:
         snapshot_line=6,
         answer="To know which model made which prediction, and to roll back.",
         answer_line=7,
+        answer_text_line=7,  # a plain scalar: its text starts on the key's line
     )
     assert [o.key for o in sidecar.objectives] == ["1", "2", "3"]
     assert sidecar.objectives[2].skip is True
@@ -45,8 +46,15 @@ def test_complete_file_loads_into_typed_entries() -> None:
             "Sending a small share of traffic to the new model first.",
             26,
             5,
+            front_line=27,
+            back_line=28,
         ),
     )
+
+
+def test_block_answers_start_on_the_line_after_their_indicator() -> None:
+    sidecar = parse_sidecar("questions:\n  Q1:\n    answer: |\n      Two\n      lines.\n", "l.yaml")
+    assert (sidecar.questions[0].answer_line, sidecar.questions[0].answer_text_line) == (3, 4)
 
 
 @pytest.mark.parametrize("text", ["", "# only a comment\n", "~\n"])

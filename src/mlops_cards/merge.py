@@ -118,7 +118,13 @@ class _Merger:
             card = Card(
                 self.lesson_id, "extra", extra.id, extra.front, extra.back, None, "", extra.tags
             )
-            self.add_card(dataclasses.replace(card, line=extra.line), self.at(extra.line))
+            located = dataclasses.replace(
+                card,
+                line=extra.line,
+                sidecar_line=extra.back_line,
+                sidecar_front_line=extra.front_line,
+            )
+            self.add_card(located, self.at(extra.line))
         lesson = self.lesson
         if lesson.id != self.lesson_id:
             lesson = dataclasses.replace(lesson, id=self.lesson_id)
@@ -172,7 +178,8 @@ class _Merger:
             else:
                 self.stale_check(kind, key, text, entry)
                 card = Card(self.lesson_id, kind, key, text, entry.answer, label, "", entry.tags)
-                self.add_card(dataclasses.replace(card, line=line), self.at(line, False))
+                located = dataclasses.replace(card, line=line, sidecar_line=entry.answer_text_line)
+                self.add_card(located, self.at(line, False))
         for entry in by_key.values():  # left over: the lesson has no such item
             keys = [key for key, *_ in items]
             match = closest(entry.key, keys)
@@ -277,7 +284,8 @@ class _Merger:
                     "",
                     entry.tags,
                 )
-                self.add_card(dataclasses.replace(card, line=entry.line), self.at(entry.line))
+                located = dataclasses.replace(card, line=entry.line, sidecar_line=entry.line)
+                self.add_card(located, self.at(entry.line))
 
     def lesson_term(self, term: Term, entry: TermEntry | None, named_by_yaml: bool) -> None:
         if entry is not None and not entry.valid:
@@ -304,6 +312,7 @@ class _Merger:
                     col=entry.col,
                 )
             return
+        from_yaml = entry is not None and bool(entry.definition)
         definition = entry.definition if entry is not None and entry.definition else None
         definition = definition or term.definition
         if not definition.strip():
@@ -318,7 +327,9 @@ class _Merger:
             return
         tags = entry.tags if entry is not None else ()
         card = Card(self.lesson_id, "term", name, name, definition, name, term.sentence, tags)
-        self.add_card(dataclasses.replace(card, line=term.line), self.at(term.line, False))
+        yaml_line = entry.line if entry is not None and from_yaml else 0
+        located = dataclasses.replace(card, line=term.line, sidecar_line=yaml_line)
+        self.add_card(located, self.at(term.line, False))
 
 
 def _fold(name: str) -> str:

@@ -96,6 +96,10 @@ class Card:
     context: str = ""  # term: its sentence (for cloze); question: nothing yet
     tags: tuple[str, ...] = ()  # author tags, without the generated lesson::/kind:: ones
     line: int = 0  # source line, for error messages only: never written to a note
+    # Lines in the lesson's author YAML where the back's and (extra cards) the front's text
+    # start, 0 when that text comes from the lesson: rendering errors point there.
+    sidecar_line: int = 0
+    sidecar_front_line: int = 0
 
 
 @dataclass(frozen=True)

@@ -130,8 +130,16 @@ class NoteBuilder:
         """Field name -> HTML for the note types in `card_templates/` (see notetypes.py)."""
         source = Path(lesson.content.lesson.path)
         line = card.line or 1
-        front = self._html(card.front, source, line)
-        back = self._html(card.back, source, line)
+        # Errors (a missing image) point at the file and line the text was written in.
+        sidecar = lesson.content.sidecar
+        front_at = (source, line)
+        if sidecar and card.sidecar_front_line:
+            front_at = (Path(sidecar), card.sidecar_front_line)
+        back_at = (
+            (Path(sidecar), card.sidecar_line) if sidecar and card.sidecar_line else (source, line)
+        )
+        front = self._html(card.front, *front_at)
+        back = self._html(card.back, *back_at)
         common = {
             "Lesson": html.escape(lesson.content.lesson.title or lesson.content.lesson.id),
             "Source": html.escape(source.name),

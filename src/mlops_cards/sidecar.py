@@ -58,6 +58,7 @@ class Answer:
     snapshot_line: int = 0
     answer: str | None = None  # None: not written yet
     answer_line: int = 0
+    answer_text_line: int = 0  # where the answer's text starts (after `|`), for card errors
     skip: bool = False
     tags: tuple[str, ...] = ()
     valid: bool = True  # False: an error was reported for it; merge makes no card, says no more
@@ -88,6 +89,8 @@ class ExtraCard:
     line: int
     col: int
     tags: tuple[str, ...] = ()
+    front_line: int = 0  # where each text starts, for errors found when rendering it
+    back_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -457,6 +460,7 @@ class _Walker:
                 elif field == "answer":
                     entry["answer"], ok = self.answer_text(field_node, "answer", owner)
                     entry["answer_line"] = field_line
+                    entry["answer_text_line"] = _text_line(field_node)
                     valid = valid and ok
                 elif field == "skip":
                     skip = self.flag(field_node, "skip")
@@ -548,7 +552,8 @@ class _Walker:
                 first_line[card_id] = values["id"].start_mark.line + 1
             front, back = card.get("front"), card.get("back")
             if ok and tags is not None and card_id and front and back:
-                cards.append(ExtraCard(card_id, front, back, line, col, tags))
+                text_lines = _text_line(values["front"]), _text_line(values["back"])
+                cards.append(ExtraCard(card_id, front, back, line, col, tags, *text_lines))
         return tuple(cards)
 
 
@@ -570,3 +575,10 @@ def _kind(node: yaml.Node) -> str:
         NULL: "nothing",
         _CORE + "timestamp": f"the date {node.value}",
     }.get(node.tag, node.tag)
+
+
+def _text_line(node: yaml.Node) -> int:
+    """The line a value's text starts on: the line after the indicator of a `|`/`>` block."""
+    line: int = node.start_mark.line + 1
+    block = isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
+    return line + 1 if block else line
