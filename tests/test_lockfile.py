@@ -9,11 +9,11 @@ from mlops_cards.errors import CardsError
 from mlops_cards.lockfile import (
     FORMAT,
     Lock,
+    lock_bytes,
     lock_differences,
     lock_json,
     read_lock,
     update_lock,
-    write_lock,
 )
 
 NT = QUESTION
@@ -86,7 +86,7 @@ def test_gone_notes_are_retired_kept_in_lock_and_published_only_when_asked() -> 
 def test_lock_round_trips_and_is_sorted_text(tmp_path: Path) -> None:
     lock = first_build()
     path = tmp_path / "deck.lock.json"
-    write_lock(lock, path)
+    path.write_bytes(lock_bytes(lock))
     text = path.read_text(encoding="utf-8")
     assert text.endswith("\n")
     data = json.loads(text)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mlops_cards.atomic import write_atomic
 from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.errors import CardsError
 
@@ -201,11 +200,6 @@ def _note_json(n: LockedNote) -> dict[str, Any]:
     if n.retired:
         entry["retired"] = True
     return entry
-
-
-def write_lock(lock: Lock, path: Path) -> None:
-    """Write the lock file atomically."""
-    write_atomic(path, lock_bytes(lock))
 
 
 def _next_mod(old: int, now: int) -> int:
