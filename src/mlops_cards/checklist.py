@@ -30,6 +30,11 @@ FORMATS: tuple[Format, ...] = ("html", "md", "pdf")
 PAPERS: tuple[Paper, ...] = ("a4", "letter")
 PDF_MISSING = "PDF output needs WeasyPrint: pip install 'mlops-cards[pdf]'"
 
+
+class PdfUnavailable(CardsError):
+    """WeasyPrint (the optional `pdf` extra) or its system libraries are not installed."""
+
+
 SHORT_DEFINITION_CHARS = 200  # a definition longer than this is cut at a word, with an ellipsis
 MAX_DEPTH = 6  # deeper task nesting is drawn at this depth: the sheet must stay readable
 
@@ -107,8 +112,9 @@ class Counts:
     terms: int
     cards: int
 
-    def phrases(self) -> list[str]:
-        pairs = [
+    def items(self) -> list[tuple[int, str]]:
+        """(count, singular noun) in the order the cover shows them."""
+        return [
             (self.lessons, "lesson"),
             (self.objectives, "objective"),
             (self.tasks, "task"),
@@ -116,7 +122,9 @@ class Counts:
             (self.terms, "term"),
             (self.cards, "card"),
         ]
-        return [f"{n} {word if n == 1 else word + 's'}" for n, word in pairs]
+
+    def phrases(self) -> list[str]:
+        return [f"{n} {word if n == 1 else word + 's'}" for n, word in self.items()]
 
 
 _TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", re.S)
@@ -469,15 +477,7 @@ def _cover_html(
     esc = html.escape
     counts = count(sheets)
     tiles = "".join(
-        f"<div><dt>{esc(word)}</dt><dd>{n}</dd></div>"
-        for n, word in (
-            (counts.lessons, "Lessons"),
-            (counts.objectives, "Objectives"),
-            (counts.tasks, "Tasks"),
-            (counts.questions, "Questions"),
-            (counts.terms, "Terms"),
-            (counts.cards, "Cards"),
-        )
+        f"<div><dt>{esc(word.capitalize())}s</dt><dd>{n}</dd></div>" for n, word in counts.items()
     )
     rows = "\n".join(
         f"<tr><td>{inline_html(s.title)}</td><td>{len(s.objectives)}</td><td>{s.task_count}</td>"
@@ -637,7 +637,7 @@ def pdf_bytes(html_text: str) -> bytes:
     try:
         import weasyprint
     except (ImportError, OSError):  # OSError: installed, but its system libraries (Pango) are not
-        raise CardsError(PDF_MISSING) from None
+        raise PdfUnavailable(PDF_MISSING) from None
     document = weasyprint.HTML(string=html_text, url_fetcher=_refuse_fetch)
     data: bytes = document.write_pdf()
     return data

@@ -18,7 +18,7 @@ from pathlib import Path
 from mlops_cards.anki_export import apkg_bytes
 from mlops_cards.atomic import write_files
 from mlops_cards.cache import Cache, LessonLoader, apkg_key, lesson_notes, notes_context
-from mlops_cards.checklist import PDF_MISSING, checklist_files
+from mlops_cards.checklist import PdfUnavailable, checklist_files
 from mlops_cards.deckdata import DeckNote, ExportDeck
 from mlops_cards.errors import CardsError
 from mlops_cards.identity import stable_id
@@ -316,12 +316,10 @@ def _checklists(
     built = datetime.fromtimestamp(now, timezone.utc)
     try:
         return checklist_files(manifest.name, contents, manifest.output, formats, built=built), ()
-    except CardsError as exc:
-        if "pdf" not in formats or str(exc) != PDF_MISSING:
-            raise
-    formats.remove("pdf")
-    files = checklist_files(manifest.name, contents, manifest.output, formats, built=built)
-    return files, (f"checklist PDF skipped: {PDF_MISSING}",)
+    except PdfUnavailable as exc:
+        formats.remove("pdf")
+        files = checklist_files(manifest.name, contents, manifest.output, formats, built=built)
+        return files, (f"checklist PDF skipped: {exc}",)
 
 
 def report_json(decks: tuple[DeckReport, ...]) -> str:
