@@ -189,3 +189,22 @@ def test_cli_exits_0_or_1_without_a_traceback(
         result = run_cli(*args, cwd=folder, env={"SOURCE_DATE_EPOCH": "1700000000"})
         assert result.returncode in (0, 1), (args, result.stderr)
         assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+# Plain sentences, and every character that could make them Markdown, to compare the checklist's
+# shortcut for plain item texts with markdown-it itself.
+PLAIN = st.sampled_from(list(" \t\x0b\x0c\xa0\u2003\"'(),.;?/0123456789aZ\u00e9\u00df\U0001f680"))
+MARKUP = st.sampled_from(list("\n\r\0!#$%&*+-:<=>@[\\]^_`{}~|"))
+ITEM_TEXT = st.one_of(
+    st.text(alphabet=PLAIN, max_size=40),
+    st.text(alphabet=st.one_of(PLAIN, MARKUP, st.characters(blacklist_categories=["Cs"]))),
+)
+
+
+@FAST
+@given(text=ITEM_TEXT)
+def test_checklist_plain_text_shortcut_renders_like_markdown_it(text: str) -> None:
+    from mlops_cards import checklist
+
+    expected = checklist._MD.renderInline(checklist.without_emoji(text)).strip()
+    assert checklist.inline_html(text) == expected

@@ -27,18 +27,20 @@ import sqlite3
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlops_cards import __version__
 from mlops_cards.deckdata import DeckNote, ExportDeck, NoteTypeLike
+from mlops_cards.discover import find_lessons, lesson_files
 from mlops_cards.errors import CardsError
-from mlops_cards.extract import extract_file, extract_text, find_lessons, read_lesson_text
 from mlops_cards.limits import MAX_LESSON_BYTES, MAX_YAML_BYTES, read_limited
 from mlops_cards.models import Lesson, LessonContent
+from mlops_cards.parallel import precompute
 
-if TYPE_CHECKING:  # rendering is imported by `build` only, not by `check`
+# Imported where used: a check served by the cache never extracts, merges or renders.
+if TYPE_CHECKING:
     from mlops_cards.notes import LessonDeck, NoteBuilder
     from mlops_cards.render import CardRenderer
 
@@ -269,12 +271,21 @@ def _read(path: Path, limit: int) -> bytes | None:
 
 class LessonLoader:
     """`extract` for `find_lessons`, then `content` for each lesson it found: each lesson's
-    LessonContent comes from the cache when neither the lesson nor its sidecar changed."""
+    LessonContent comes from the cache when neither the lesson nor its sidecar changed.
 
-    def __init__(self, cache: Cache) -> None:
+    With `jobs` > 1, `load` first extracts and merges the lessons the cache lacks in worker
+    processes; `extract` and `content` then take those results instead of computing them.
+    """
+
+    def __init__(self, cache: Cache, jobs: int = 1) -> None:
         self.cache = cache
+        self.jobs = jobs
+        self._looked_up: set[str] = set()
         self._found: dict[str, LessonContent] = {}  # shown path -> content, from the cache
         self._keys: dict[str, tuple[str, bytes, bytes | None]] = {}  # shown -> (key, bytes...)
+        # shown path -> (content, sha256 of the lesson text), made by a worker
+        self._computed: dict[str, tuple[LessonContent, bytes]] = {}
+        self._merged: dict[str, LessonContent] = {}  # shown path -> a worker's content, in use
         self.content_keys: dict[str, str] = {}  # shown path -> key of its content
 
     def _key(self, shown: str, lesson: bytes, sidecar: bytes | None) -> str:
@@ -282,31 +293,54 @@ class LessonLoader:
         state = b"absent" if sidecar is None else b"present"
         return self.cache.key("lesson", [shown, lesson, state, sidecar or b""])
 
-    def extract(self, path: Path, shown: str) -> Lesson:
+    def _look_up(self, path: Path, shown: str) -> bool:
+        """Whether the cache holds the lesson's content (then kept for `extract`). On a miss,
+        the key and the bytes it was made from are kept, for `content` to store the result."""
+        if shown in self._looked_up:
+            return shown in self._found
+        self._looked_up.add(shown)
         data = _read(path, MAX_LESSON_BYTES) if self.cache.enabled else None
         sidecar_file = _sidecar(shown)
         sidecar = _read(sidecar_file, MAX_YAML_BYTES) if data is not None else None
         if data is None or (sidecar is None and sidecar_file.exists()):
-            return extract_file(path, shown)  # unreadable: the uncached path says why
+            return False  # not cached; unreadable ones are reported by `extract`
         key = self._key(shown, data, sidecar)
         content = self.cache.get_object(key, LessonContent)
         if content is not None and content.lesson.path == shown:
             self._found[shown] = content
             self.content_keys[shown] = key
-            return content.lesson
-        text = read_lesson_text(path, shown)
-        lesson = extract_text(text, shown)
-        if text.encode("utf-8") == data:  # not edited while we read it
-            self._keys[shown] = (key, data, sidecar)
+            return True
+        self._keys[shown] = (key, data, sidecar)
+        return False
+
+    def extract(self, path: Path, shown: str) -> Lesson:
+        if self._look_up(path, shown):
+            return self._found[shown].lesson
+        computed = self._computed.pop(shown, None)
+        if computed is not None:
+            content, digest = computed
+            self._merged[shown] = content
+            lesson = content.lesson
+        else:
+            from mlops_cards.extract import extract_text, read_lesson_text
+
+            text = read_lesson_text(path, shown)
+            lesson = extract_text(text, shown)
+            digest = _sha(text.encode("utf-8"))
+        pending = self._keys.get(shown)
+        if pending is not None and _sha(pending[1]) != digest:
+            del self._keys[shown]  # edited while we read it: not kept
         return lesson
 
     def content(self, lesson: Lesson) -> LessonContent:
         found = self._found.get(lesson.path)
         if found is not None and found.lesson is lesson:
             return found
-        from mlops_cards.merge import merge_lesson  # only on a miss: it imports the YAML checks
+        content = self._merged.pop(lesson.path, None)
+        if content is None or content.lesson is not lesson:
+            from mlops_cards.merge import merge_lesson  # on a miss only: the YAML checks
 
-        content = merge_lesson(lesson)
+            content = merge_lesson(lesson)
         pending = self._keys.pop(lesson.path, None)
         if pending is not None:
             key, _, sidecar = pending
@@ -317,36 +351,89 @@ class LessonLoader:
 
     def load(self, paths: list[str]) -> tuple[list[LessonContent], list[str]]:
         """Every lesson below `paths`, merged, in `find_lessons` order; and the failures."""
+        if self.jobs > 1:
+            self._precompute(paths)
         lessons, failures = find_lessons(paths, self.extract)
         return [self.content(lesson) for lesson in lessons], failures
+
+    def _precompute(self, paths: list[str]) -> None:
+        """Extract and merge the lessons the cache lacks, in worker processes."""
+        misses = [
+            (path, shown) for path, shown in lesson_files(paths) if not self._look_up(path, shown)
+        ]
+        if misses:
+            import mlops_cards.merge  # noqa: F401  (once, before the workers fork)
+
+            results = precompute(_extract_and_merge, misses, self.jobs)
+            for (_, shown), result in zip(misses, results, strict=True):
+                if result is not None:
+                    self._computed[shown] = result
+
+
+def _extract_and_merge(file: tuple[Path, str]) -> tuple[LessonContent, bytes]:
+    """A worker's share of `LessonLoader`: one lesson's content and the digest of its text."""
+    from mlops_cards.extract import extract_text, read_lesson_text
+    from mlops_cards.merge import merge_lesson
+
+    path, shown = file
+    text = read_lesson_text(path, shown)
+    return merge_lesson(extract_text(text, shown)), _sha(text.encode("utf-8"))
 
 
 # --- a deck's notes, per lesson, keyed by the lesson's content and everything rendering uses ---
 
 
-def lesson_notes(
+def deck_notes(
     cache: Cache,
     builder: NoteBuilder,
-    lesson: LessonDeck,
-    content_key: str | None,
+    lessons: list[LessonDeck],
+    content_keys: dict[str, str],
     context: str,
+    jobs: int = 1,
 ) -> list[DeckNote]:
-    """The notes of one lesson: from the cache when its content, its place in the deck and
-    `context` (note types, card kinds, course folder) are the same and every image it shows
-    still has the same bytes; else rendered (and kept for next time)."""
+    """The notes of every lesson, in order. A lesson's notes come from the cache when its
+    content, its place in the deck and `context` (note types, card kinds, course folder) are the
+    same and every image it shows still has the same bytes; the others are rendered — by worker
+    processes first when `jobs` > 1 — and kept for next time."""
     renderer = builder.renderer
-    key = None
-    if content_key is not None and cache.enabled:
-        key = cache.key("notes", [content_key, lesson.subdeck, str(lesson.number), context])
-        entry = cache.get_object(key, tuple)
-        if entry is not None and _replay(renderer, entry):
-            notes: tuple[DeckNote, ...] = entry[0]
-            return list(notes)
-    start = len(renderer.bundled)
-    rendered = builder.lesson_notes(lesson)
-    if key is not None:
-        cache.put_object(key, (tuple(rendered), tuple(renderer.bundled[start:])))
-    return rendered
+    keys: list[str | None] = [None] * len(lessons)
+    entries: list[tuple[Any, ...] | None] = [None] * len(lessons)
+    for i, lesson in enumerate(lessons):
+        content_key = content_keys.get(lesson.content.lesson.path)
+        if content_key is not None and cache.enabled:
+            key = cache.key("notes", [content_key, lesson.subdeck, str(lesson.number), context])
+            keys[i], entries[i] = key, cache.get_object(key, tuple)
+    fresh = [False] * len(lessons)  # made in this run: kept in the cache afterwards
+    misses = [i for i, entry in enumerate(entries) if entry is None]
+    made_here = precompute(_render_notes(builder), [lessons[i] for i in misses], jobs)
+    for i, made in zip(misses, made_here, strict=True):
+        entries[i], fresh[i] = made, made is not None
+
+    notes: list[DeckNote] = []
+    for lesson, lesson_key, entry, new in zip(lessons, keys, entries, fresh, strict=True):
+        # Cached or made by a worker: its images are bundled here, in lesson order, as
+        # rendering them here would have.
+        if entry is None or not _replay(renderer, entry):
+            entry, new = _render_notes(builder)(lesson), True
+        notes.extend(entry[0])
+        if new and lesson_key is not None:
+            cache.put_object(lesson_key, entry)
+    return notes
+
+
+# A lesson's notes and the images they bundled: (source, src, line, bundled name) each.
+NotesEntry = tuple[tuple[DeckNote, ...], tuple[tuple[str, str, int, str], ...]]
+
+
+def _render_notes(builder: NoteBuilder) -> Callable[[LessonDeck], NotesEntry]:
+    """Renders one lesson's notes with `builder`."""
+
+    def render(lesson: LessonDeck) -> NotesEntry:
+        start = len(builder.renderer.bundled)
+        notes = tuple(builder.lesson_notes(lesson))
+        return notes, tuple(builder.renderer.bundled[start:])
+
+    return render
 
 
 def _replay(renderer: CardRenderer, entry: tuple[Any, ...]) -> bool:

@@ -110,10 +110,11 @@ def orphan_sidecars(paths: Sequence[str]) -> list[Diagnostic]:
     return found
 
 
-def check_paths(paths: Sequence[str], cache: Cache | None = None) -> CheckReport:
-    """Check every lesson meant by `paths`; `cache` (default: none) skips unchanged lessons."""
+def check_paths(paths: Sequence[str], cache: Cache | None = None, jobs: int = 1) -> CheckReport:
+    """Check every lesson meant by `paths`; `cache` (default: none) skips unchanged lessons,
+    `jobs` > 1 spreads the others over that many processes."""
     lesson_paths, failures = lesson_arguments(paths)
-    loader = LessonLoader(cache or Cache(None))
+    loader = LessonLoader(cache or Cache(None), jobs)
     found, errors = loader.load(lesson_paths) if lesson_paths else ([], [])
     contents = tuple(found)
     diagnostics = [d for c in contents for d in c.diagnostics]

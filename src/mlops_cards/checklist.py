@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 
 from mlops_cards import __version__
 from mlops_cards.atomic import write_atomic
@@ -276,9 +277,18 @@ def without_emoji(text: str) -> str:
     return _EMOJI.sub("", text).strip() if _EMOJI.search(text) else text
 
 
+# The characters an inline rule of `_MD` starts at (`!&*<[\\]_`~`), and line ends: an item text
+# with none of them is one text token, which renders as itself, escaped. Most item texts are
+# such plain sentences; skipping the parser for them halves the checklist's time.
+_INLINE_MARKUP = re.compile(r"[\n\r\0!&*<\[\\\]_`~]")
+
+
 def inline_html(markdown: str) -> str:
     """One item text as inline HTML: emphasis, code and links rendered; everything else escaped."""
-    rendered: str = _MD.renderInline(without_emoji(markdown))
+    text = without_emoji(markdown)
+    if _INLINE_MARKUP.search(text) is None:
+        return escapeHtml(text).strip()
+    rendered: str = _MD.renderInline(text)
     return rendered.strip()
 
 

@@ -23,6 +23,17 @@ def cli() -> None:
     """Turn Markdown course lessons into Anki decks and a printable checklist."""
 
 
+# `check` and `build`: how many processes do the lessons the cache does not hold.
+jobs_option = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    envvar="MLOPS_CARDS_JOBS",
+    show_envvar=True,
+    help="Processes for lessons not in the cache (default: one per CPU; 1: none extra).",
+)
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print a one-line error and stop with `code`."""
     click.echo(f"error: {message}", err=True)
@@ -76,7 +87,10 @@ def extract(paths: tuple[str, ...], as_json: bool) -> None:
 @click.option(
     "--no-cache", is_flag=True, help="Read every lesson again; neither use nor fill the cache."
 )
-def check(paths: tuple[str, ...], strict: bool, output_format: str, no_cache: bool) -> None:
+@jobs_option
+def check(
+    paths: tuple[str, ...], strict: bool, output_format: str, no_cache: bool, jobs: int | None
+) -> None:
     """Check lessons against their author YAML: what is missing, stale or wrong.
 
     PATHS are lessons, their sidecars (lesson.yaml) or directories. With none: every lesson of
@@ -90,9 +104,11 @@ def check(paths: tuple[str, ...], strict: bool, output_format: str, no_cache: bo
     from mlops_cards.cache import Cache
     from mlops_cards.check import check_paths
     from mlops_cards.discover import default_lesson_paths
+    from mlops_cards.parallel import available_jobs
 
     cache = Cache.default(enabled=not no_cache)
-    report = check_paths(list(paths) or default_lesson_paths(Path()), cache)
+    lesson_paths = list(paths) or default_lesson_paths(Path())
+    report = check_paths(lesson_paths, cache, jobs or available_jobs())
     if output_format == "json":
         document = {
             "diagnostics": [asdict(d) for d in report.diagnostics]
@@ -194,6 +210,7 @@ def schema() -> None:
 @click.option(
     "--no-cache", is_flag=True, help="Build everything afresh; neither use nor fill the cache."
 )
+@jobs_option
 def build(
     sources: tuple[str, ...],
     output: Path | None,
@@ -201,6 +218,7 @@ def build(
     frozen: bool,
     retire: bool,
     no_cache: bool,
+    jobs: int | None,
 ) -> None:
     """Build Anki decks (.apkg) that update in place on re-import.
 
@@ -214,6 +232,7 @@ def build(
     """
     from mlops_cards.cache import Cache
     from mlops_cards.manifest import ManifestError, find_manifests, load_manifest
+    from mlops_cards.parallel import available_jobs
     from mlops_cards.pipeline import DeckTarget, adhoc_manifest, report_text
     from mlops_cards.pipeline import build as build_decks
 
@@ -245,7 +264,14 @@ def build(
         targets = [DeckTarget(m, out_dir / f"{m.output}.apkg", m.lock_path) for m in manifests]
     cache = Cache.default(enabled=not no_cache, deferred=True)
     try:
-        report = build_decks(targets, out_dir, frozen=frozen, retire=retire, cache=cache)
+        report = build_decks(
+            targets,
+            out_dir,
+            frozen=frozen,
+            retire=retire,
+            cache=cache,
+            jobs=jobs or available_jobs(),
+        )
         cache.flush()  # only after a successful build: a failed one writes nothing
     finally:
         cache.discard()

@@ -9,11 +9,10 @@ as list indentation and `>` are gone) with the marker, label and noise removed.
 from __future__ import annotations
 
 import functools
-import os
 import re
 import textwrap
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -650,71 +649,11 @@ def extract_file(path: Path, shown: str | None = None) -> Lesson:
     return extract_text(read_lesson_text(path, name), name)
 
 
-def _natural_key(name: str) -> list[tuple[int, int | str]]:
-    """`2. b` before `10. a`: numbers inside names compare as numbers."""
-    return [
-        (0, int(part)) if part.isdigit() else (1, part.lower())
-        for part in re.split(r"(\d+)", name)
-        if part
-    ]
+def find_lessons(paths: Sequence[str]) -> tuple[list[Lesson], list[str]]:
+    """`discover.find_lessons` reading each file with `extract_file`."""
+    from mlops_cards.discover import find_lessons as find
 
-
-def _markdown_files(directory: Path) -> list[Path]:
-    """Every `*.md` file below directory, skipping hidden folders (`.git`, `.venv`) and links."""
-    found = []
-    for folder, subfolders, names in os.walk(directory):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        found += [Path(folder, name) for name in names if name.endswith(".md")]
-    return [path for path in found if path.is_file()]
-
-
-def _directory_lessons(
-    directory: Path, shown: str, read: Callable[[Path, str], Lesson]
-) -> tuple[list[Lesson], list[str]]:
-    lessons: list[Lesson] = []
-    errors: list[str] = []
-    files = _markdown_files(directory)
-    if not files:
-        return [], [f"{shown}: no lessons (*.md files) in this directory"]
-    for file in files:
-        try:
-            lessons.append(read(file, os.path.join(shown, str(file.relative_to(directory)))))
-        except CardsError as exc:
-            errors.append(str(exc))
-    lessons.sort(
-        key=lambda lesson: (
-            lesson.sort is None,
-            lesson.sort if lesson.sort is not None else 0,
-            _natural_key(Path(lesson.path).relative_to(shown).as_posix()),
-        )
-    )
-    return lessons, sorted(errors)
-
-
-def find_lessons(
-    paths: Sequence[str], read: Callable[[Path, str], Lesson] = extract_file
-) -> tuple[list[Lesson], list[str]]:
-    """Lessons for files and directories (every `*.md` below, by front-matter sort then name).
-
-    Returns the lessons that could be read and one error line per path that could not.
-    `read(path, shown)` extracts one file (the cache passes its own).
-    """
-    lessons: list[Lesson] = []
-    errors: list[str] = []
-    for shown in paths:
-        path = Path(shown)
-        if path.is_dir():
-            found, failed = _directory_lessons(path, shown, read)
-            lessons.extend(found)
-            errors.extend(failed)
-        elif not path.exists():
-            errors.append(f"{shown}: no such file or directory")
-        else:
-            try:
-                lessons.append(read(path, shown))
-            except CardsError as exc:
-                errors.append(str(exc))
-    return lessons, errors
+    return find(paths, extract_file)
 
 
 # --- output ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mlops_cards.anki_export import apkg_bytes
 from mlops_cards.atomic import write_files
-from mlops_cards.cache import Cache, LessonLoader, apkg_key, lesson_notes, notes_context
+from mlops_cards.cache import Cache, LessonLoader, apkg_key, deck_notes, notes_context
 from mlops_cards.checklist import PdfUnavailable, checklist_files
 from mlops_cards.deckdata import DeckNote, ExportDeck
 from mlops_cards.errors import CardsError
@@ -171,9 +171,11 @@ def _unanswered(contents: list[LessonContent]) -> tuple[str, ...]:
     )
 
 
-def _build_deck(target: DeckTarget, now: int, frozen: bool, retire: bool, cache: Cache) -> _Built:
+def _build_deck(
+    target: DeckTarget, now: int, frozen: bool, retire: bool, cache: Cache, jobs: int
+) -> _Built:
     manifest = target.manifest
-    loader = LessonLoader(cache)
+    loader = LessonLoader(cache, jobs)
     contents, warnings = load_contents(manifest, loader)
     lessons = order_lessons(manifest.name, contents)
     # Read before the notes exist: parsing a large lock briefly takes more memory than it keeps.
@@ -183,13 +185,7 @@ def _build_deck(target: DeckTarget, now: int, frozen: bool, retire: bool, cache:
     notetypes = load_note_types(manifest.templates)
     builder = NoteBuilder(notetypes, renderer, manifest.cards)
     context = notes_context(manifest.cards, notetypes.values(), root)
-    notes = [
-        note
-        for lesson in lessons
-        for note in lesson_notes(
-            cache, builder, lesson, loader.content_keys.get(lesson.content.lesson.path), context
-        )
-    ]
+    notes = deck_notes(cache, builder, lessons, loader.content_keys, context, jobs)
 
     update = update_lock(old_lock, notes, list(notetypes.values()), now, retire)
     if frozen:
@@ -374,14 +370,16 @@ def build(
     frozen: bool = False,
     retire: bool = False,
     cache: Cache | None = None,
+    jobs: int = 1,
 ) -> BuildReport:
     """Build every deck, then write the .apkg files, locks, SHA256SUMS and the JSON report.
 
     `cache` (default: none) keeps each lesson's content and notes, the .apkg and the checklists
-    by content, so a build with nothing changed skips the work; the output is the same."""
+    by content, so a build with nothing changed skips the work; the output is the same.
+    `jobs` > 1 spreads lessons that are not cached over that many processes."""
     now = build_time()
     cache = cache or Cache(None)
-    built = [_build_deck(t, now, frozen, retire, cache) for t in targets]
+    built = [_build_deck(t, now, frozen, retire, cache, jobs) for t in targets]
     outputs = [b.target.output for b in built]
     if len(set(outputs)) != len(outputs):
         raise CardsError("two decks would write the same output file (set `output:` apart)")

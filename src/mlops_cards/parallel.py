@@ -1,0 +1,78 @@
+"""Per-lesson work spread over processes, for checks and builds of many uncached lessons.
+
+Lessons are independent: extracting and merging one, or rendering its notes, needs nothing from
+the others. `precompute` runs such a step for many lessons in forked worker processes, which
+inherit everything already loaded (no re-import, no start-up cost beyond the fork) and send back
+only their results. It never changes what a command produces: the caller then goes through the
+lessons in order exactly as without workers, taking a precomputed result where there is one and
+doing the step itself where there is none — also where a worker failed, so an error is raised
+and reported in the main process, in the same order and with the same words as ever.
+
+Workers are forked, so this is Linux only (macOS's system libraries are not safe to fork);
+elsewhere, and with one job, everything runs in the main process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+__all__ = ["available_jobs", "precompute"]
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+# Fewer uncached lessons than this are done in the main process: forking would cost about as
+# much as it saves.
+MIN_ITEMS = 4
+
+# The step and its items, set just before the workers are forked: they inherit both.
+_work: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+
+def available_jobs() -> int:
+    """How many processes may run at once: the CPUs this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def precompute(
+    step: Callable[[Item], Result], items: Sequence[Item], jobs: int
+) -> list[Result | None]:
+    """`step(item)` for every item, in order, spread over up to `jobs` processes; None for an
+    item whose step raised, and for every item when workers are not worth it or not possible."""
+    count = min(jobs, len(items))
+    if count < 2 or len(items) < MIN_ITEMS or not sys.platform.startswith("linux"):
+        return [None] * len(items)
+    import multiprocessing
+
+    global _work
+    _work = (step, items)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(count, initializer=_ignore_interrupts) as pool:
+            # Small chunks: lessons differ in size, and an idle worker should find more to do.
+            chunk = max(1, len(items) // (count * 8))
+            return pool.map(_run, range(len(items)), chunksize=chunk)
+    except OSError:  # no processes to be had (a container's limit): the main process does it
+        return [None] * len(items)
+    finally:
+        _work = None
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group: the main process stops the workers and reports.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run(index: int) -> Any:
+    assert _work is not None
+    step, items = _work
+    try:
+        return step(items[index])
+    except Exception:  # done again in the main process, which reports it properly
+        return None

@@ -1,0 +1,137 @@
+"""Lessons spread over worker processes (`--jobs`) give exactly what one process gives: the same
+bytes, the same diagnostics, the same first error, and nothing left running after Ctrl-C."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_cli
+from mlops_cards.parallel import precompute
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import synth  # the benchmark's course generator: lessons with code, math, an image
+
+ENV = {"SOURCE_DATE_EPOCH": "1700000000"}
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="workers are forked on Linux only"
+)
+
+
+def course(root: Path, lessons: int = 8) -> Path:
+    synth.write_course(root / "course", lessons)
+    synth.write_manifest(root, "course", ("html", "md"))
+    return root
+
+
+def outputs(root: Path) -> dict[str, str]:
+    files = [*sorted((root / "dist").iterdir()), root / "decks" / "bench.lock.json"]
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in files}
+
+
+def build(root: Path, *flags: str) -> dict[str, str]:
+    result = run_cli("build", "-o", "dist", *flags, cwd=root, env=ENV)
+    assert result.returncode == 0, result.stderr
+    return outputs(root)
+
+
+def test_precompute_keeps_order_and_leaves_failures_to_the_caller() -> None:
+    def step(n: int) -> int:
+        if n == 3:
+            raise ValueError("done again by the caller")
+        return n * n
+
+    assert precompute(step, list(range(10)), jobs=2) == [0, 1, 4, None, 16, 25, 36, 49, 64, 81]
+    # One job, or too few items to be worth a fork: nothing precomputed.
+    assert precompute(step, list(range(10)), jobs=1) == [None] * 10
+    assert precompute(step, [1, 2], jobs=2) == [None, None]
+
+
+def test_a_build_with_workers_is_the_same_bytes(tmp_path: Path) -> None:
+    one = course(tmp_path / "one")
+    two = course(tmp_path / "two")
+    first = build(one, "--no-cache", "-j", "1")
+    assert build(two, "-j", "2") == first  # and fills the cache
+    # Four lessons edited: they are made by workers, the other four come from the cache.
+    for root in (one, two):
+        for n in (2, 3, 5, 7):
+            lesson = root / "course" / f"{n:04d}. Lesson {n}.md"
+            lesson.write_text(lesson.read_text() + "\n:bell: **Late term**: added later.\n")
+    second = build(one, "--no-cache", "-j", "1")
+    assert second["bench.apkg"] != first["bench.apkg"]
+    assert build(two, "-j", "2") == second
+
+
+def test_check_with_workers_reports_the_same(tmp_path: Path) -> None:
+    root = course(tmp_path, lessons=6)
+    folder = root / "course"
+    (folder / "0002. Lesson 2.md").write_bytes(b"# Latin-1 \xe9t\xe9\n")
+    sidecar = folder / "0004. Lesson 4.yaml"
+    sidecar.write_text(sidecar.read_text() + "questions: [twice\n")
+    (folder / "0005. Lesson 5.yaml").unlink()  # nothing answered
+    results = [
+        run_cli("check", "--no-cache", "--format", fmt, "-j", jobs, cwd=root, env=ENV)
+        for fmt in ("text", "json")
+        for jobs in ("1", "2")
+    ]
+    for serial, parallel in (results[0:2], results[2:4]):
+        assert serial.returncode == parallel.returncode == 1
+        assert (serial.stdout, serial.stderr) == (parallel.stdout, parallel.stderr)
+    assert "not UTF-8" in results[0].stdout and "0004. Lesson 4.yaml" in results[0].stdout
+
+
+def test_the_first_error_is_the_same_with_workers(tmp_path: Path) -> None:
+    root = course(tmp_path)
+    (root / "course" / synth.IMAGE).unlink()  # every lesson's first objective shows it
+    serial = run_cli("build", "--no-cache", "-j", "1", "-o", "dist", cwd=root, env=ENV)
+    parallel = run_cli("build", "--no-cache", "-j", "2", "-o", "dist", cwd=root, env=ENV)
+    assert serial.returncode == parallel.returncode == 1
+    assert serial.stderr == parallel.stderr
+    assert "0001. Lesson 1.yaml" in serial.stderr and "not found" in serial.stderr
+    assert not (root / "dist").exists()
+
+
+def processes_in(folder: Path) -> list[int]:
+    """Processes whose working directory is `folder` (a build and its workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if Path(os.readlink(entry / "cwd")) == folder:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_ctrl_c_stops_the_workers_too(tmp_path: Path) -> None:
+    root = course(tmp_path, lessons=4)
+    # Slow lessons, so that the workers are busy when the interrupt comes.
+    for n in range(6):
+        (root / "course" / f"big{n}.md").write_text(f"# Big {n}\n\n" + "- [ ] a task\n" * 300_000)
+    env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT / "src")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlops_cards", "build", "--no-cache", "-j", "2", "-o", "dist"],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group, as a command started in a terminal
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(processes_in(root)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the two workers run
+    assert len(processes_in(root)) >= 3, "the workers never started"
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the whole group, workers included
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr == "Interrupted; outputs left as they were.\n"
+    deadline = time.monotonic() + 10
+    while processes_in(root) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_in(root) == []
+    assert not (root / "dist").exists()
