@@ -1,14 +1,18 @@
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deck_helpers import QUESTION, make_note
 from mlops_cards.errors import CardsError
 from mlops_cards.lockfile import (
     FORMAT,
     Lock,
+    LockedNote,
+    LockedNoteType,
     lock_bytes,
     lock_differences,
     lock_json,
@@ -143,3 +147,45 @@ def test_differences_name_each_note() -> None:
         ]
     )
     assert lock_differences(update.lock, update.lock) == []
+
+
+TEXT = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    notes=st.dictionaries(
+        TEXT,
+        st.builds(
+            LockedNote,
+            hash=TEXT,
+            mod=st.integers(0, 2**40),
+            lesson=TEXT,
+            kind=TEXT,
+            key=TEXT,
+            notetype=st.integers(1, 2**40),
+            deck=TEXT,
+            fields=st.lists(TEXT, max_size=3).map(tuple),
+            tags=st.lists(TEXT, max_size=3).map(tuple),
+            retired=st.booleans(),
+        ),
+        max_size=4,
+    )
+)
+def test_lock_text_is_what_json_dumps_writes(notes: dict[str, LockedNote]) -> None:
+    """The lock is written note by note without `json.dumps(indent=2)` (too slow for 20,000
+    notes); it must be the very text that call gives."""
+    lock = Lock(notes=notes, notetypes={"7": LockedNoteType("Basic", "h", 5)})
+    expected = {
+        "format": FORMAT,
+        "notes": {
+            guid: {
+                **{k: v for k, v in asdict(n).items() if k != "retired"},
+                **({"retired": True} if n.retired else {}),
+            }
+            for guid, n in notes.items()
+        },
+        "notetypes": {"7": {"name": "Basic", "hash": "h", "mod": 5}},
+    }
+    text = json.dumps(expected, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert lock_bytes(lock) == text.encode()
