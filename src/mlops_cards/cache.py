@@ -23,10 +23,8 @@ import io
 import os
 import pickle
 import shutil
-import sqlite3
 import sys
 import tempfile
-import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -462,6 +460,9 @@ def notes_context(kinds: object, notetypes: Iterable[NoteTypeLike], course_root:
 
 def apkg_key(cache: Cache, deck: ExportDeck) -> str:
     """Everything the .apkg's bytes depend on: the deck, every note, every media file's bytes."""
+
+    import sqlite3
+    import zlib
 
     def parts() -> Iterable[bytes | str]:
         yield f"sqlite {sqlite3.sqlite_version} zlib {zlib.ZLIB_RUNTIME_VERSION}"

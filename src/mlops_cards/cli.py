@@ -6,7 +6,6 @@ Exit codes: 0 ok, 1 problems found, 2 usage error.
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 from pathlib import Path
@@ -52,6 +51,8 @@ def extract(paths: tuple[str, ...], as_json: bool) -> None:
     PATHS are lesson files (any extension) or directories (every *.md below them, ordered by
     front-matter `sort`, then name). Exits 1 when a path cannot be read; the others are still shown.
     """
+    import json
+
     from mlops_cards.extract import find_lessons, lesson_as_dict, lesson_summary
 
     lessons, errors = find_lessons(paths)
@@ -99,6 +100,7 @@ def check(
     Exits 0 when clean, 1 on errors (or on warnings with --strict). Unchanged lessons come from
     the cache in .mlops-cards-cache/ (or $MLOPS_CARDS_CACHE_DIR).
     """
+    import json
     from dataclasses import asdict
 
     from mlops_cards.cache import Cache
@@ -347,6 +349,8 @@ def verify(deck: Path, previous: Path | None, as_json: bool) -> None:
     Exit 1 on empty cards, missing media, conflicting notes or copied note types.
     Needs the optional Anki engine: pip install 'mlops-cards[anki]'.
     """
+    import json
+
     from mlops_cards.verify import format_verification, verify_deck
 
     result = verify_deck(deck, previous)

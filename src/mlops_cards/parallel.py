@@ -53,11 +53,14 @@ def precompute(
     global _work
     _work = (step, items)
     try:
+        # The first item is done here: whatever the step loads on first use (code lexers, emoji
+        # tables) is then inherited by every worker instead of being loaded by each.
+        first = _run(0)
         context = multiprocessing.get_context("fork")
         with context.Pool(count, initializer=_ignore_interrupts) as pool:
             # Small chunks: lessons differ in size, and an idle worker should find more to do.
             chunk = max(1, len(items) // (count * 8))
-            return pool.map(_run, range(len(items)), chunksize=chunk)
+            return [first, *pool.map(_run, range(1, len(items)), chunksize=chunk)]
     except OSError:  # no processes to be had (a container's limit): the main process does it
         return [None] * len(items)
     finally:
