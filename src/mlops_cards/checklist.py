@@ -24,6 +24,7 @@ from mlops_cards import __version__
 from mlops_cards.atomic import write_atomic
 from mlops_cards.errors import CardsError, UsageError
 from mlops_cards.models import Card, LessonContent
+from mlops_cards.parallel import precompute
 
 Paper = Literal["a4", "letter"]
 Format = Literal["html", "md", "pdf"]
@@ -528,17 +529,21 @@ def render_html(
     build_date: datetime,
     *,
     paper: Paper = "a4",
+    jobs: int = 1,
 ) -> str:
     """The whole checklist as one self-contained HTML page: a cover, then one sheet per lesson.
 
     `paper` sets the `@page` size ("a4" or "letter"); the margins suit both, so a sheet made for
-    one paper prints without clipping on the other.
+    one paper prints without clipping on the other. `jobs` > 1 renders the sheets in that many
+    processes.
     """
     if paper not in PAPERS:
         raise CardsError(f"unknown paper size {paper!r} (use one of: {', '.join(PAPERS)})")
     sheets, left_out = sheets_for(lessons)
     cover = _cover_html(title, sheets, left_out, build_date)
-    body = "\n".join([cover, *map(_lesson_html, sheets)])
+    made = precompute(_lesson_html, sheets, jobs)
+    pages = [m if m is not None else _lesson_html(s) for m, s in zip(made, sheets, strict=True)]
+    body = "\n".join([cover, *pages])
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -709,6 +714,7 @@ def checklist_files(
     *,
     built: datetime | None = None,
     paper: Paper = "a4",
+    jobs: int = 1,
 ) -> dict[str, bytes]:
     """Every format's checklist in memory, by file name `<base_name>-checklist.<ext>`.
 
@@ -716,7 +722,7 @@ def checklist_files(
     (or any other failure) leaves no half-written set behind.
     """
     built = built or build_date()
-    page = render_html(title, lessons, built, paper=paper)
+    page = render_html(title, lessons, built, paper=paper, jobs=jobs)
     renderers: dict[str, Callable[[], bytes]] = {
         "html": page.encode,
         "md": lambda: render_markdown(title, lessons, built).encode(),

@@ -215,7 +215,7 @@ def _build_deck(
     data = _apkg(cache, deck)
     ordered = [lesson.content for lesson in lessons]
     keys = [loader.content_keys.get(c.lesson.path) for c in ordered]
-    checklists, checklist_warnings = _cached_checklists(cache, manifest, ordered, keys, now)
+    checklists, checklist_warnings = _cached_checklists(cache, manifest, ordered, keys, now, jobs)
     lock_data = lock_bytes(update.lock)
     report = DeckReport(
         name=manifest.name,
@@ -272,10 +272,11 @@ def _cached_checklists(
     contents: list[LessonContent],
     keys: list[str | None],
     now: int,
+    jobs: int,
 ) -> tuple[dict[str, bytes], tuple[str, ...]]:
     """`_checklists`, kept in the cache when every lesson's content came with a key."""
     if not cache.enabled or None in keys:
-        return _checklists(manifest, contents, now)
+        return _checklists(manifest, contents, now, jobs)
     formats = list(manifest.checklists)
     pdf = ""
     if "pdf" in formats:  # the PDF, or the warning instead of it, depends on WeasyPrint
@@ -290,7 +291,7 @@ def _cached_checklists(
         and all(isinstance(v, bytes) for v in entry[0].values())
     ):
         return entry[0], tuple(entry[1])
-    result = _checklists(manifest, contents, now)
+    result = _checklists(manifest, contents, now, jobs)
     cache.put_object(key, result)
     return result
 
@@ -305,16 +306,21 @@ def _weasyprint_version() -> str | None:
 
 
 def _checklists(
-    manifest: DeckManifest, contents: list[LessonContent], now: int
+    manifest: DeckManifest, contents: list[LessonContent], now: int, jobs: int
 ) -> tuple[dict[str, bytes], tuple[str, ...]]:
     """The deck's checklists; a PDF is skipped with a warning when WeasyPrint is not installed."""
     formats = list(manifest.checklists)
     built = datetime.fromtimestamp(now, timezone.utc)
     try:
-        return checklist_files(manifest.name, contents, manifest.output, formats, built=built), ()
+        files = checklist_files(
+            manifest.name, contents, manifest.output, formats, built=built, jobs=jobs
+        )
+        return files, ()
     except PdfUnavailable as exc:
         formats.remove("pdf")
-        files = checklist_files(manifest.name, contents, manifest.output, formats, built=built)
+        files = checklist_files(
+            manifest.name, contents, manifest.output, formats, built=built, jobs=jobs
+        )
         return files, (f"checklist PDF skipped: {exc}",)
 
 
