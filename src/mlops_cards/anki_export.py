@@ -68,8 +68,10 @@ def _fill_collection(deck: ExportDeck, db_path: Path) -> None:
         with warnings.catch_warnings():
             # genanki warns about HTML it does not know; our HTML comes from the renderer.
             warnings.simplefilter("ignore")
-            _write_package(cursor, list(decks.values()), timestamp, count(timestamp * 1000))
-        _set_mods(cursor, deck)
+            written = _write_package(
+                cursor, list(decks.values()), timestamp, count(timestamp * 1000)
+            )
+        _set_mods(cursor, deck, written)
         conn.commit()
     finally:
         conn.close()
@@ -77,49 +79,43 @@ def _fill_collection(deck: ExportDeck, db_path: Path) -> None:
 
 def _write_package(
     cursor: sqlite3.Cursor, decks: list[genanki.Deck], timestamp: int, id_gen: Iterator[int]
-) -> None:
-    """`genanki.Package.write_to_db`, statement for statement and value for value (so the file
-    has the same bytes), without its quadratic cost: for every deck genanki parses and
-    re-serialises the collection's whole decks and models JSON, which took seconds with a
-    thousand lesson subdecks. Here the decks JSON is kept as encoded items and joined."""
+) -> dict[str, Any]:
+    """What `genanki.Package.write_to_db` leaves in the collection, row for row and value for
+    value, without its quadratic cost: genanki rewrites the collection's whole decks and models
+    JSON after each deck (a lesson is a deck), seconds of work for a thousand lessons. Here notes
+    and cards are inserted in genanki's order and the decks JSON is written once, with its final
+    value; the models are returned for `_set_mods`, which writes them once."""
     cursor.executescript(APKG_SCHEMA)
     cursor.executescript(APKG_COL)
     (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
     deck_items = {k: _json_item(k, v) for k, v in json.loads(decks_json).items()}
     (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
-    models: dict[Any, Any] = json.loads(models_json)
+    models: dict[str, Any] = json.loads(models_json)
     for deck in decks:
         key = str(deck.deck_id)
         deck_items[key] = _json_item(key, deck.to_json())
-        cursor.execute("UPDATE col SET decks = ?", ("{" + ", ".join(deck_items.values()) + "}",))
         for note in deck.notes:
             deck.add_model(note.model)
-        # genanki keys these by int while the stored JSON has str keys: both end up in the
-        # text it writes, and reading it back keeps the first position and the last value.
-        models.update(
-            {m.model_id: m.to_json(timestamp, deck.deck_id) for m in deck.models.values()}
-        )
-        cursor.execute("UPDATE col SET models = ?", (json.dumps(models),))
-        reread: dict[Any, Any] = {}
-        for model_key, value in models.items():
-            reread[str(model_key)] = value
-        models = reread
+        # A model ends up naming the last deck that holds it, as after genanki's last rewrite.
+        for model in deck.models.values():
+            models[str(model.model_id)] = model.to_json(timestamp, deck.deck_id)
         for note in deck.notes:
             note.write_to_db(cursor, timestamp, deck.deck_id, id_gen)
+    cursor.execute("UPDATE col SET decks = ?", ("{" + ", ".join(deck_items.values()) + "}",))
+    # Through JSON and back, as genanki's stored text was read back.
+    return dict(json.loads(json.dumps(models)))
 
 
 def _json_item(key: str, value: object) -> str:
     return f"{json.dumps(key)}: {json.dumps(value)}"
 
 
-def _set_mods(cursor: sqlite3.Cursor, deck: ExportDeck) -> None:
+def _set_mods(cursor: sqlite3.Cursor, deck: ExportDeck, models: dict[str, Any]) -> None:
     # By rowid and the nid index: a lookup by guid would scan the notes table once per note.
     note_ids = dict(cursor.execute("SELECT guid, id FROM notes").fetchall())
     updates = [(note.mod, note_ids[note.guid]) for note in deck.notes]
     cursor.executemany("UPDATE notes SET mod = ? WHERE id = ?", updates)
     cursor.executemany("UPDATE cards SET mod = ? WHERE nid = ?", updates)
-    (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
-    models = json.loads(models_json)
     for notetype, mod in deck.notetypes:
         models[str(notetype.model_id)]["mod"] = mod
     cursor.execute("UPDATE col SET models = ?", (json.dumps(models, sort_keys=True),))
