@@ -54,6 +54,17 @@ def test_precompute_keeps_order_and_leaves_failures_to_the_caller() -> None:
     assert precompute(step, [1, 2], jobs=2) == [None, None]
 
 
+def test_a_worker_killed_leaves_the_work_to_the_main_process() -> None:
+    main = os.getpid()
+
+    def step(n: int) -> int:
+        if n == 5 and os.getpid() != main:
+            os.kill(os.getpid(), signal.SIGKILL)  # as the kernel does when memory runs out
+        return n
+
+    assert precompute(step, list(range(10)), jobs=2) == [None] * 10
+
+
 def test_a_build_with_workers_is_the_same_bytes(tmp_path: Path) -> None:
     one = course(tmp_path / "one")
     two = course(tmp_path / "two")

@@ -206,5 +206,5 @@ ITEM_TEXT = st.one_of(
 def test_checklist_plain_text_shortcut_renders_like_markdown_it(text: str) -> None:
     from mlops_cards import checklist
 
-    expected = checklist._MD.renderInline(checklist.without_emoji(text)).strip()
+    expected = checklist._markdown().renderInline(checklist.without_emoji(text)).strip()
     assert checklist.inline_html(text) == expected

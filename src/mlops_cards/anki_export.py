@@ -16,13 +16,12 @@ import zipfile
 from collections.abc import Iterator
 from itertools import count
 from pathlib import Path
-from typing import Any
-
-import genanki
-from genanki.apkg_col import APKG_COL
-from genanki.apkg_schema import APKG_SCHEMA
+from typing import TYPE_CHECKING, Any
 
 from mlops_cards.deckdata import DeckNote, ExportDeck, NoteTypeLike
+
+if TYPE_CHECKING:  # imported where used: a build whose .apkg is cached never loads genanki
+    import genanki
 
 # 1980-01-01 is the earliest date a zip entry can hold; any fixed value would do.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -30,6 +29,8 @@ _FILE_MODE = 0o100644 << 16  # a regular file, rw-r--r--
 
 
 def _model(notetype: NoteTypeLike) -> genanki.Model:
+    import genanki
+
     # Field and template ids let Anki (>= 2.1.67) merge a changed note type instead of copying it.
     fields = [{"name": name, "id": fid} for name, fid in notetype.fields]
     templates = [
@@ -47,10 +48,14 @@ def _model(notetype: NoteTypeLike) -> genanki.Model:
 
 
 def _note(model: genanki.Model, note: DeckNote) -> genanki.Note:
+    import genanki
+
     return genanki.Note(model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid)
 
 
 def _fill_collection(deck: ExportDeck, db_path: Path) -> None:
+    import genanki
+
     models = {nt.model_id: _model(nt) for nt, _ in deck.notetypes}
     decks = {deck.name: genanki.Deck(deck.deck_id, deck.name, deck.description)}
     for name, deck_id in deck.subdecks:
@@ -85,6 +90,9 @@ def _write_package(
     JSON after each deck (a lesson is a deck), seconds of work for a thousand lessons. Here notes
     and cards are inserted in genanki's order and the decks JSON is written once, with its final
     value; the models are returned for `_set_mods`, which writes them once."""
+    from genanki.apkg_col import APKG_COL
+    from genanki.apkg_schema import APKG_SCHEMA
+
     cursor.executescript(APKG_SCHEMA)
     cursor.executescript(APKG_COL)
     (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()

@@ -8,6 +8,7 @@ WeasyPrint, an optional extra imported only when a PDF is asked for.
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 import re
@@ -15,16 +16,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
-
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
+from typing import TYPE_CHECKING, Any, Literal
 
 from mlops_cards import __version__
 from mlops_cards.atomic import write_atomic
 from mlops_cards.errors import CardsError, UsageError
 from mlops_cards.models import Card, LessonContent
 from mlops_cards.parallel import precompute
+
+if TYPE_CHECKING:  # imported when an item text needs it: a cached build never does
+    from markdown_it import MarkdownIt
 
 Paper = Literal["a4", "letter"]
 Format = Literal["html", "md", "pdf"]
@@ -250,7 +251,10 @@ def describe(lessons: Sequence[LessonContent]) -> str:
 # --- Markdown -> HTML for item texts -----------------------------------------------------------
 
 
+@functools.cache
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     # Raw HTML off: anything tag-like left after strip_tags is shown escaped, never interpreted.
     md = MarkdownIt("commonmark", {"html": False}).enable("strikethrough")
 
@@ -261,9 +265,6 @@ def _markdown() -> MarkdownIt:
 
     md.add_render_rule("image", image_as_text)
     return md
-
-
-_MD = _markdown()
 
 
 # Pictographic emoji: print fonts often lack them, and the empty box a font draws instead would look
@@ -278,9 +279,9 @@ def without_emoji(text: str) -> str:
     return _EMOJI.sub("", text).strip() if _EMOJI.search(text) else text
 
 
-# The characters an inline rule of `_MD` starts at (`!&*<[\\]_`~`), and line ends: an item text
-# with none of them is one text token, which renders as itself, escaped. Most item texts are
-# such plain sentences; skipping the parser for them halves the checklist's time.
+# The characters an inline rule of `_markdown()` starts at (`!&*<[\\]_`~`), and line ends: an
+# item text with none of them is one text token, which renders as itself, escaped. Most item
+# texts are such plain sentences; skipping the parser for them halves the checklist's time.
 _INLINE_MARKUP = re.compile(r"[\n\r\0!&*<\[\\\]_`~]")
 
 
@@ -288,8 +289,9 @@ def inline_html(markdown: str) -> str:
     """One item text as inline HTML: emphasis, code and links rendered; everything else escaped."""
     text = without_emoji(markdown)
     if _INLINE_MARKUP.search(text) is None:
-        return escapeHtml(text).strip()
-    rendered: str = _MD.renderInline(text)
+        # As markdown-it escapes text: `&`, `<`, `>` and `"`, not `'`.
+        return html.escape(text).replace("&#x27;", "'").strip()
+    rendered: str = _markdown().renderInline(text)
     return rendered.strip()
 
 

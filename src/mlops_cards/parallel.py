@@ -18,7 +18,10 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 __all__ = ["available_jobs", "precompute"]
 
@@ -49,6 +52,8 @@ def precompute(
     if count < 2 or len(items) < MIN_ITEMS or not sys.platform.startswith("linux"):
         return [None] * len(items)
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     global _work
     _work = (step, items)
@@ -57,19 +62,48 @@ def precompute(
         # tables) is then inherited by every worker instead of being loaded by each.
         first = _run(0)
         context = multiprocessing.get_context("fork")
-        with context.Pool(count, initializer=_ignore_interrupts) as pool:
+        pool = ProcessPoolExecutor(count, mp_context=context, initializer=_ignore_interrupts)
+        # Ctrl-C reaches the whole process group: the main process stops the workers and says
+        # so; the workers ignore it. It is held back while they are forked (by the first
+        # submission), so none gets it before it ignores it; the main process gets it after.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
             # Small chunks: lessons differ in size, and an idle worker should find more to do.
             chunk = max(1, len(items) // (count * 8))
-            return [first, *pool.map(_run, range(1, len(items)), chunksize=chunk)]
-    except OSError:  # no processes to be had (a container's limit): the main process does it
+            results = pool.map(_run, range(1, len(items)), chunksize=chunk)
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+            done = [first, *results]
+        except BaseException:
+            _stop(pool)
+            raise
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        pool.shutdown()
+        return done
+    except (OSError, BrokenProcessPool):
+        # No processes to be had (a container's limit), or a worker died (killed for memory,
+        # say): the main process does the work, and meets the problem itself if there is one.
         return [None] * len(items)
     finally:
         _work = None
 
 
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers now, not after the lessons they are on (an interrupt, an error)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    # Before 3.14 the executor's processes are only in `_processes`.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+
+
 def _ignore_interrupts() -> None:
-    # Ctrl-C reaches the whole process group: the main process stops the workers and reports.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # also drops one that came while held back
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _run(index: int) -> Any:

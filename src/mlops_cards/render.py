@@ -26,15 +26,10 @@ from collections.abc import Callable, Sequence
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-import emoji
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.rules_inline import StateInline
-from markdown_it.token import Token
-from mdit_py_plugins.dollarmath import dollarmath_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
@@ -43,6 +38,15 @@ from pygments.util import ClassNotFound
 
 from mlops_cards.errors import CardsError
 from mlops_cards.limits import MAX_HTML_DEPTH, html_depth, read_image
+
+# markdown-it and emoji are imported when first needed: a build served by the cache only
+# bundles images again and never parses Markdown.
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
+
+    RenderRule = Callable[[Any, Sequence[Token], int, Any, Any], str]
 
 __all__ = ["PYGMENTS_DARK_STYLE", "PYGMENTS_LIGHT_STYLE", "CardRenderer", "pygments_css"]
 
@@ -99,10 +103,13 @@ class CardRenderer:
         self._root = course_root.resolve()
         self._media: dict[str, Path] = {}
         self._names: dict[Path, str] = {}  # resolved image path -> bundled name
-        self._md = _markdown_parser()
         # (source, src, line, bundled name) of every local image, in order: the cache keeps a
         # lesson's list with its notes and replays it through `bundle` to check and collect them.
         self.bundled: list[tuple[str, str, int, str]] = []
+
+    @functools.cached_property
+    def _md(self) -> MarkdownIt:
+        return _markdown_parser()
 
     @property
     def course_root(self) -> Path:
@@ -268,6 +275,8 @@ def emojize(text: str) -> str:
     """Replace known GitHub emoji shortcodes; unknown ones stay as written."""
 
     def replace(match: re.Match[str]) -> str:
+        import emoji
+
         return str(emoji.emojize(match.group(0), language="alias"))
 
     return _SHORTCODE.sub(replace, text)
@@ -293,6 +302,9 @@ def _token_rules(style: str, scope: str) -> str:
 
 
 def _markdown_parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
     md = MarkdownIt("commonmark", {"html": True, "breaks": False, "linkify": False})
     md.enable(["table", "strikethrough"])
     dollarmath_plugin(md, allow_labels=False, allow_space=False, allow_digits=False,
@@ -343,9 +355,6 @@ def _kramdown_attribute(state: StateInline, silent: bool) -> bool:
         return False
     state.pos = match.end()
     return True
-
-
-RenderRule = Callable[[Any, Sequence[Token], int, Any, Any], str]
 
 
 def _render_math(opening: str, closing: str, *, block: bool = False) -> RenderRule:
