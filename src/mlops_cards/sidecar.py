@@ -28,7 +28,13 @@ from pathlib import Path
 import yaml
 
 from mlops_cards.errors import CardsError
-from mlops_cards.limits import MAX_YAML_BYTES, long_line, read_limited, yaml_problem
+from mlops_cards.limits import (
+    MAX_YAML_BYTES,
+    compose_within_limits,
+    long_line,
+    read_limited,
+    yaml_problem,
+)
 from mlops_cards.models import Diagnostic
 
 TOP_LEVEL_FIELDS = ("lesson", "questions", "objectives", "terms", "extra")
@@ -152,6 +158,9 @@ def parse_sidecar(text: str, path: str) -> Sidecar:
     too_long = long_line(text)
     if too_long is not None:
         return _failed(path, too_long.line, too_long.message(), "break it into shorter lines")
+    composed = compose_within_limits(text)  # the common case: one libyaml pass
+    if composed is not None:
+        return _Walker(path).sidecar(composed[0])
     problem = yaml_problem(text)
     if problem is not None:
         return _failed(path, problem.line, problem.message, problem.hint, problem.col)
