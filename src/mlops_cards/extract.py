@@ -111,6 +111,9 @@ def _line(token: Token) -> int:
 
 _LIST_OPEN = ("bullet_list_open", "ordered_list_open")
 _LIST_CLOSE = ("bullet_list_close", "ordered_list_close")
+_NOTED = frozenset(
+    ("paragraph_open", "heading_open", "list_item_open", "front_matter", *_LIST_OPEN, *_LIST_CLOSE)
+)
 
 
 class _Parsed:
@@ -127,27 +130,32 @@ class _Parsed:
         self.diagnostics: list[Diagnostic] = []
         self.front_matter: Token | None = None
         self.blocks: list[int] = []  # heading_open and paragraph_open indexes, in order
-        # Lists that are not inside another list, with the last heading before each that is
-        # not inside a list either (the section its tasks belong to).
-        self.lists: list[tuple[int, int | None]] = []
+        self.paragraphs: list[int] = []  # the inline token of every paragraph, nested or not
+        # Every list item: its list_item_open index, how deep its list is nested in others,
+        # and the last heading before it outside any list (the section its task belongs to).
+        self.items: list[tuple[int, int, int | None]] = []
         self._heading_texts: dict[int, str] = {}
         heading: int | None = None
         open_lists = 0
         for index, token in enumerate(tokens):
             kind = token.type
+            if kind not in _NOTED:
+                continue
             if kind == "paragraph_open":
                 self.blocks.append(index)
+                if index + 1 < len(tokens) and tokens[index + 1].type == "inline":
+                    self.paragraphs.append(index + 1)
+            elif kind == "list_item_open":
+                self.items.append((index, open_lists - 1, heading))
             elif kind == "heading_open":
                 self.blocks.append(index)
                 if open_lists == 0:
                     heading = index
             elif kind in _LIST_OPEN:
-                if open_lists == 0:
-                    self.lists.append((index, heading))
                 open_lists += 1
             elif kind in _LIST_CLOSE:
                 open_lists -= 1
-            elif kind == "front_matter" and self.front_matter is None:
+            elif self.front_matter is None:
                 self.front_matter = token
 
     def warn(self, line: int, message: str, hint: str | None = None) -> None:
@@ -161,13 +169,6 @@ class _Parsed:
                 self.tokens[heading_index + 1].content
             )
         return text
-
-    def paragraphs(self) -> Iterator[tuple[int, Token]]:
-        """(index, token) of the inline token of every paragraph, nested ones included."""
-        tokens = self.tokens
-        for index in self.blocks:
-            if tokens[index].type == "paragraph_open" and tokens[index + 1].type == "inline":
-                yield index + 1, tokens[index + 1]
 
 
 def _normalise(text: str) -> str:
@@ -286,24 +287,28 @@ def _first_inline(tokens: list[Token], item_index: int) -> Token | None:
     return None
 
 
-def _list_items(
-    tokens: list[Token], start: int, stop: int, tasks_only: bool = False
-) -> Iterator[_Item]:
-    """Every list item between token indexes start and stop, nested ones with their depth
-    (with `tasks_only`, only the task-list items: the others are not even cleaned)."""
+def _list_item(tokens: list[Token], index: int, depth: int, task_only: bool) -> _Item | None:
+    """The list item opened at token index; with `task_only`, None unless it has a checkbox
+    (the text of other items is not even cleaned then)."""
+    inline = _first_inline(tokens, index)
+    content = inline.content if inline is not None else ""
+    match = _CHECKBOX.match(content) if content.startswith("[") else None
+    if match is None and task_only:
+        return None
+    checkbox = match.group(1).lower() if match else None
+    text = clean_markdown(content[match.end() :] if match else content)
+    return _Item(text, _line(tokens[index]), max(depth, 0), checkbox)
+
+
+def _list_items(tokens: list[Token], start: int, stop: int) -> Iterator[_Item]:
+    """Every list item between token indexes start and stop, nested ones with their depth."""
     depth = -1
     for index in range(start, stop):
-        token = tokens[index]
-        kind = token.type
+        kind = tokens[index].type
         if kind == "list_item_open":
-            inline = _first_inline(tokens, index)
-            content = inline.content if inline is not None else ""
-            match = _CHECKBOX.match(content) if content.startswith("[") else None
-            if match is None and tasks_only:
-                continue
-            checkbox = match.group(1).lower() if match else None
-            text = clean_markdown(content[match.end() :] if match else content)
-            yield _Item(text, _line(token), max(depth, 0), checkbox)
+            item = _list_item(tokens, index, depth, task_only=False)
+            assert item is not None
+            yield item
         elif kind in _LIST_OPEN:
             depth += 1
         elif kind in _LIST_CLOSE:
@@ -385,13 +390,12 @@ def _objectives(items: list[_Item]) -> tuple[Objective, ...]:
 
 def _tasks(parsed: _Parsed, objective_lines: set[int]) -> tuple[Task, ...]:
     """Every task-list item that is not an objective, with the heading it sits under."""
-    tokens = parsed.tokens
     tasks: list[Task] = []
-    for index, heading in parsed.lists:
-        section = None if heading is None else parsed.heading_text(heading) or None
-        for item in _list_items(tokens, index, _block_end(tokens, index), tasks_only=True):
-            if item.line not in objective_lines:
-                tasks.append(Task(item.text, item.line, section, item.depth, item.checkbox == "x"))
+    for index, depth, heading in parsed.items:
+        item = _list_item(parsed.tokens, index, depth, task_only=True)
+        if item is not None and item.line not in objective_lines:
+            section = None if heading is None else parsed.heading_text(heading) or None
+            tasks.append(Task(item.text, item.line, section, item.depth, item.checkbox == "x"))
     return tuple(tasks)
 
 
@@ -470,10 +474,9 @@ def _following_block(parsed: _Parsed, close_index: int, ends_with_colon: bool) -
 
 def _questions(parsed: _Parsed) -> tuple[Question, ...]:
     raw: list[tuple[_RawQuestion, str | None]] = []  # each question and what follows it
-    for index, token in parsed.paragraphs():
-        if _PENCIL not in token.content:
-            continue
-        found = _questions_in_paragraph(token)
+    tokens = parsed.tokens
+    for index in [i for i in parsed.paragraphs if _PENCIL in tokens[i].content]:
+        found = _questions_in_paragraph(tokens[index])
         if not found:
             continue
         ends_with_colon = clean_markdown(found[-1].parts[-1]).endswith(":")
@@ -634,9 +637,10 @@ def _terms(parsed: _Parsed) -> tuple[Term, ...]:
     terms: list[Term] = []
     seen: dict[str, int] = {}
     next_suffix: dict[str, int] = {}
-    for _, token in parsed.paragraphs():
-        if not token.content.startswith(_BELL_STARTS):  # what _BELL needs, tested cheaply
-            continue
+    tokens = parsed.tokens
+    # Only paragraphs that start as _BELL needs are tried: most paragraphs are not bells.
+    bells = [tokens[i] for i in parsed.paragraphs if tokens[i].content.startswith(_BELL_STARTS)]
+    for token in bells:
         match = _BELL.match(token.content)
         if match is None or ":bell:" not in token.content[: match.end()]:
             continue

@@ -197,7 +197,27 @@ def compose_within_limits(text: str) -> tuple[yaml.Node | None] | None:
         root = yaml.compose(text, Loader=_FastLoader)
     except yaml.YAMLError:
         return None
-    return None if root is not None and _over_limits(root) else (root,)
+    if root is None:
+        return (root,)
+    over = _tree_over_limits(root) if "&" not in text else _over_limits(root)
+    return None if over else (root,)
+
+
+def _tree_over_limits(root: yaml.Node) -> bool:
+    """`_over_limits` for a document without anchors, hence without aliases: a plain tree,
+    each node one value, visited a level at a time."""
+    count = depth = 0
+    level = [root]
+    while level:
+        count += len(level)
+        depth += 1
+        sequences = [node for node in level if isinstance(node, yaml.SequenceNode)]
+        mappings = [node for node in level if isinstance(node, yaml.MappingNode)]
+        if (sequences or mappings) and depth > MAX_YAML_DEPTH:
+            return True
+        level = [child for node in sequences for child in node.value]
+        level += [item for node in mappings for pair in node.value for item in pair]
+    return count > MAX_YAML_NODES
 
 
 def _over_limits(root: yaml.Node) -> bool:
