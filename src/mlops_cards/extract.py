@@ -173,7 +173,10 @@ class _Parsed:
 
 def _normalise(text: str) -> str:
     """One newline style and no BOM, so line numbers match what editors show."""
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = text.lstrip("\ufeff")
+    if "\r" in text:  # `replace` scans the whole text even when there is nothing to replace
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 # --- front matter and title -----------------------------------------------------------------
