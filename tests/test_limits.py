@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import random
+from pathlib import Path
 
 import pytest
 import yaml
 
 from mlops_cards import limits
-from mlops_cards.limits import compose_within_limits, yaml_problem
+from mlops_cards.errors import CardsError
+from mlops_cards.limits import compose_within_limits, read_limited, yaml_problem
 from sidecar_fixtures import COMPLETE
 
 needs_libyaml = pytest.mark.skipif(
@@ -117,3 +120,24 @@ def test_the_quick_way_finds_a_problem_exactly_when_the_scan_does(
                 assert (compose_within_limits(text) is None) == over, (name, limit, text)
                 tried["over" if over else "within"] += 1
     assert min(tried.values()) > 500, tried
+
+
+def test_a_file_larger_than_stat_says_is_still_read_whole_and_up_to_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file that grew after stat, or one whose stat size is 0 (as in /proc), is read on.
+    path = tmp_path / "grows.md"
+    path.write_bytes(b"x" * 300)
+    real_stat = Path.stat
+
+    def small_stat(self: Path, **kwargs: bool) -> os.stat_result:
+        info = real_stat(self, **kwargs)
+        return os.stat_result((info.st_mode, *info[1:6], 10, *info[7:]))
+
+    monkeypatch.setattr(Path, "stat", small_stat)
+    assert read_limited(path, 1_000, "grows.md", "lesson file", "split it") == b"x" * 300
+    with pytest.raises(CardsError) as caught:
+        read_limited(path, 100, "grows.md", "lesson file", "split it")
+    assert str(caught.value) == (
+        "grows.md: lesson file is 101 bytes; the limit is 100 bytes (split it)"
+    )

@@ -67,7 +67,10 @@ def read_limited(path: Path, limit: int, name: str, what: str, advice: str) -> b
         raise CardsError(_too_big(name, what, info.st_size, limit, advice))
     try:
         with path.open("rb") as handle:
-            data = handle.read(limit + 1)
+            # read(n) first makes a buffer of n bytes: ask for the size stat gave, not the limit
+            data = handle.read(info.st_size + 1)
+            if len(data) > info.st_size:  # it grew (or stat does not know its size): read on
+                data += handle.read(limit + 1 - len(data))
     except OSError as exc:
         raise CardsError(f"{name}: cannot read ({exc.strerror or exc})") from None
     if len(data) > limit:
