@@ -155,7 +155,7 @@ class _Parsed:
                 open_lists += 1
             elif kind in _LIST_CLOSE:
                 open_lists -= 1
-            elif self.front_matter is None:
+            elif kind == "front_matter" and self.front_matter is None:
                 self.front_matter = token
 
     def warn(self, line: int, message: str, hint: str | None = None) -> None:

@@ -178,7 +178,9 @@ def _scan_events(
     return None
 
 
-# Every list or mapping, and every value but the first in one, is introduced by one of these.
+# Each list or mapping needs one of these characters of its own (`[`, `{`, `-` before its first
+# item, `:` or `?` after or before its first key), and so does each item after the first: their
+# count bounds both how deep a document nests and (aliases aside) how many values it holds.
 _INDICATORS = ("-", ":", "?", ",", "[", "{")
 # libyaml composes recursively, and before its version 0.2.6 sets no depth limit of its own:
 # text with more indicators than this is never composed before it is scanned.
@@ -202,6 +204,7 @@ def compose_within_limits(text: str) -> tuple[yaml.Node | None] | None:
         return None
     if root is None:
         return (root,)
+    # No `&`: no anchor, so no alias either (an alias to no anchor does not compose).
     over = _tree_over_limits(root) if "&" not in text else _over_limits(root)
     return None if over else (root,)
 
