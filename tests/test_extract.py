@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, SEED
+from mlops_cards import extract
 from mlops_cards.errors import CardsError
 from mlops_cards.extract import (
     extract_file,
@@ -129,6 +132,51 @@ def test_front_matter_with_wrong_types(front: str, message: str) -> None:
     assert lesson.title == "T"
 
 
+SIMPLE_KEY = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,8}", fullmatch=True)
+SIMPLE_VALUE = st.from_regex(r"[A-Za-z0-9_.(][A-Za-z0-9_.,() -]{0,14}", fullmatch=True)
+
+
+@pytest.mark.skipif(not hasattr(yaml, "CSafeLoader"), reason="needs libyaml")
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(SIMPLE_KEY, st.sampled_from(["", " ", "  "]), SIMPLE_VALUE | st.just("")),
+        max_size=6,
+    )
+)
+def test_simple_front_matter_reads_the_same_with_libyaml(
+    lines: list[tuple[str, str, str]],
+) -> None:
+    # Such front matter is read by libyaml: it must give what PyYAML's own parser gives.
+    text = "\n".join(f"{key}:{space}{value}" if space else f"{key}:" for key, space, value in lines)
+    assert extract._SIMPLE_FRONT_MATTER.fullmatch(text)
+    assert repr(yaml.load(text, Loader=yaml.CSafeLoader)) == repr(yaml.safe_load(text))
+
+
+@pytest.mark.parametrize(
+    ("front", "simple"),
+    [
+        ("sort: 3\ntitle: Data drift (part 2)", True),
+        ("sort: 3\n\nid: drift-1", True),
+        ("title: Drift: the sequel", False),  # a colon
+        ("title: 'Drift'", False),  # quotes
+        ("title: Drift # a comment", False),
+        ("sort: 1\n  title: x", False),  # indentation
+        ("title: café", False),  # not ASCII
+        ("title: [a, b]", False),
+        ("title: - a", False),
+    ],
+)
+def test_which_front_matter_is_simple(
+    front: str, simple: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert bool(extract._SIMPLE_FRONT_MATTER.fullmatch(front)) is simple
+    text = f"---\n{front}\n---\n# T\n"
+    lesson = extract_text(text, "x.md")
+    monkeypatch.setattr(extract, "_SIMPLE_FRONT_MATTER", re.compile(r"(?!)"))  # never simple
+    assert extract_text(text, "x.md") == lesson
+
+
 # --- objectives ---------------------------------------------------------------------------
 
 
@@ -205,6 +253,26 @@ def test_tasks_nested_checked_with_section(every: Lesson) -> None:
 def test_task_before_any_heading_has_no_section() -> None:
     [task] = extract_text("- [ ] Early task\n\n# Later\n", "x.md").tasks
     assert (task.text, task.line, task.section) == ("Early task", 1, None)
+
+
+def test_a_heading_inside_a_list_item_does_not_start_a_section() -> None:
+    text = "# T\n\n- # In an item\n  - [ ] nested task\n- [x] done\n\n## After\n\n- [ ] later\n"
+    lesson = extract_text(text, "x.md")
+    assert [(t.text, t.line, t.section, t.depth, t.checked) for t in lesson.tasks] == [
+        ("nested task", 4, "T", 1, False),
+        ("done", 5, "T", 0, True),
+        ("later", 9, "After", 0, False),
+    ]
+
+
+def test_a_list_in_a_blockquote_in_a_list_item_is_nested() -> None:
+    text = "# T\n\n- item\n  > - [ ] quoted task\n  > # quoted heading\n  > - [x] more\n- [ ] top\n"
+    lesson = extract_text(text, "x.md")
+    assert [(t.text, t.section, t.depth) for t in lesson.tasks] == [
+        ("quoted task", "T", 1),
+        ("more", "T", 1),
+        ("top", "T", 0),
+    ]
 
 
 def test_tasks_in_a_blockquote_and_plain_items_are_not_tasks() -> None:

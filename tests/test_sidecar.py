@@ -156,6 +156,30 @@ def test_code_running_tag_is_never_constructed(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
+TAG_HINT = "(sidecars hold plain text, numbers, true/false, lists and mappings only)"
+
+
+def test_nothing_inside_a_refused_tag_is_looked_at() -> None:
+    assert errors("questions: !!python/x {Q1: !!python/y 1}\n") == [
+        f"l.yaml:1:12: error: YAML tag !!python/x is not allowed {TAG_HINT}"
+    ]
+
+
+def test_a_refused_tag_reached_through_aliases_is_reported_once() -> None:
+    text = "lesson: &x {id: !bad a}\nterms: {t: {definition: *x}, u: {definition: *x}}\n"
+    found = errors(text)
+    assert [line for line in found if "YAML tag" in line] == [
+        f"l.yaml:1:17: error: YAML tag !bad is not allowed {TAG_HINT}"
+    ]
+
+
+def test_a_mapping_that_contains_itself_is_checked_once() -> None:
+    assert errors("lesson: &a {tags: [*a]}\n") == [
+        "l.yaml:1:9: error: a tag must be text, not a mapping (text containing ': ' must be "
+        "quoted, or written as a block after '|')"
+    ]
+
+
 def test_aliases_are_walked_once() -> None:
     # A few levels of shared aliases stay small: each node is visited once.
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]

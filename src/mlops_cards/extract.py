@@ -50,25 +50,42 @@ _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _CHECKBOX = re.compile(r"^\[([ xX])\](?:\s+|$)")
 
 
+# Each substitution below first checks for a character its pattern needs: most texts have
+# none, and the check costs far less than running the pattern.
+
+
 def clean_markdown(text: str) -> str:
     """Drop kramdown attributes, trailing `<br>` and hard-break backslashes; keep the rest."""
+    if "{:" in text:
+        text = _KRAMDOWN_ATTR.sub("", text)
     lines = []
-    for line in _KRAMDOWN_ATTR.sub("", text).split("\n"):
-        line = _TRAILING_BR.sub("", line).rstrip()
+    for line in text.split("\n"):
+        if "<" in line:
+            line = _TRAILING_BR.sub("", line)
+        line = line.rstrip()
         if line.endswith("\\") and not line.endswith("\\\\"):
             line = line[:-1].rstrip()
         lines.append(line)
     return "\n".join(lines).strip()
 
 
+_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*(?:\([^()]*\)[^()]*)*\)")
+_HTML_TAG = re.compile(r"<[^<>\n]+>")
+_EMPHASIS = re.compile(r"\*\*|__|\*|~~")
+_ATTRIBUTE = re.compile(r"\s*\{[:#][^{}\n]*\}")
+
+
 def plain_text(markdown: str) -> str:
     """Markdown inline source to plain text: no emphasis, backticks, links or HTML tags."""
-    text = re.sub(r"!?\[([^\[\]]*)\]\([^()]*(?:\([^()]*\)[^()]*)*\)", r"\1", markdown)
-    text = re.sub(r"<[^<>\n]+>", "", text)
-    text = re.sub(r"`+", "", text)
-    text = re.sub(r"(\*\*|__|\*|~~)", "", text)
-    text = re.sub(r"\s*\{[:#][^{}\n]*\}", "", text)
-    return re.sub(r"\s+", " ", text).strip()
+    text = _LINK.sub(r"\1", markdown) if "](" in markdown else markdown
+    if "<" in text:
+        text = _HTML_TAG.sub("", text)
+    text = text.replace("`", "")
+    if "*" in text or "__" in text or "~~" in text:
+        text = _EMPHASIS.sub("", text)
+    if "{" in text:
+        text = _ATTRIBUTE.sub("", text)
+    return " ".join(text.split())  # `str.split()` splits on exactly what `\s` matches
 
 
 def slugify(text: str) -> str:
@@ -91,22 +108,74 @@ def _line(token: Token) -> int:
 # --- the parsed lesson ----------------------------------------------------------------------
 
 
-@dataclass
-class _Parsed:
-    """What every construct finder needs: the tokens, the path, and a place for diagnostics."""
+_LIST_OPEN = ("bullet_list_open", "ordered_list_open")
+_LIST_CLOSE = ("bullet_list_close", "ordered_list_close")
+_NOTED = frozenset(
+    ("paragraph_open", "heading_open", "list_item_open", "front_matter", *_LIST_OPEN, *_LIST_CLOSE)
+)
 
-    path: str
-    tokens: list[Token]
-    diagnostics: list[Diagnostic]
-    lines: list[str]  # the normalised source, for slicing blocks by their token map
+
+class _Parsed:
+    """What every construct finder needs: the tokens, the path, and a place for diagnostics.
+
+    One pass over the tokens notes where the blocks the finders look at start, so that each
+    finder visits only those instead of walking every token again.
+    """
+
+    def __init__(self, path: str, tokens: list[Token], text: str) -> None:
+        self.path = path
+        self.tokens = tokens
+        self.text = text  # the normalised source, for slicing blocks by their token map
+        self.diagnostics: list[Diagnostic] = []
+        self.front_matter: Token | None = None
+        self.blocks: list[int] = []  # heading_open and paragraph_open indexes, in order
+        self.paragraphs: list[int] = []  # the inline token of every paragraph, nested or not
+        # Every list item: its list_item_open index, how deep its list is nested in others,
+        # and the last heading before it outside any list (the section its task belongs to).
+        self.items: list[tuple[int, int, int | None]] = []
+        self._heading_texts: dict[int, str] = {}
+        heading: int | None = None
+        open_lists = 0
+        for index, token in enumerate(tokens):
+            kind = token.type
+            if kind not in _NOTED:
+                continue
+            if kind == "paragraph_open":
+                self.blocks.append(index)
+                if index + 1 < len(tokens) and tokens[index + 1].type == "inline":
+                    self.paragraphs.append(index + 1)
+            elif kind == "list_item_open":
+                self.items.append((index, open_lists - 1, heading))
+            elif kind == "heading_open":
+                self.blocks.append(index)
+                if open_lists == 0:
+                    heading = index
+            elif kind in _LIST_OPEN:
+                open_lists += 1
+            elif kind in _LIST_CLOSE:
+                open_lists -= 1
+            elif kind == "front_matter" and self.front_matter is None:
+                self.front_matter = token
 
     def warn(self, line: int, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(self.path, line, "warning", message, hint))
 
+    def heading_text(self, heading_index: int) -> str:
+        """The plain text of the heading opened at heading_index (the title, a section name)."""
+        text = self._heading_texts.get(heading_index)
+        if text is None:
+            text = self._heading_texts[heading_index] = plain_text(
+                self.tokens[heading_index + 1].content
+            )
+        return text
+
 
 def _normalise(text: str) -> str:
     """One newline style and no BOM, so line numbers match what editors show."""
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = text.lstrip("\ufeff")
+    if "\r" in text:  # `replace` scans the whole text even when there is nothing to replace
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 # --- front matter and title -----------------------------------------------------------------
@@ -120,7 +189,7 @@ class _FrontMatter:
 
 
 def _front_matter(parsed: _Parsed, text: str) -> _FrontMatter:
-    token = next((t for t in parsed.tokens if t.type == "front_matter"), None)
+    token = parsed.front_matter
     if token is None:
         if text.startswith("---\n"):
             parsed.warn(1, "front matter is opened with `---` but never closed", "add a `---` line")
@@ -130,7 +199,7 @@ def _front_matter(parsed: _Parsed, text: str) -> _FrontMatter:
         parsed.warn(1 + problem.line, f"front matter ignored: {problem.message}", problem.hint)
         return _FrontMatter()
     try:
-        data = yaml.safe_load(token.content)
+        data = _load_front_matter(token.content)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = 2 + (mark.line if mark is not None else 0)
@@ -146,6 +215,24 @@ def _front_matter(parsed: _Parsed, text: str) -> _FrontMatter:
         title=_front_matter_str(parsed, data, "title"),
         id=_front_matter_str(parsed, data, "id"),
     )
+
+
+# Front matter made only of `key: value` lines of ASCII words and numbers (`sort: 3`, `title:
+# Data drift`) reads the same with libyaml as with PyYAML's own parser, which is 20 times slower.
+# Anything else goes to the latter, whose error messages the warnings quote. (No part of a line
+# can match two ways: the check takes linear time on any line.)
+_SIMPLE_LINE = r"(?:[A-Za-z_][A-Za-z0-9_-]*:(?: +(?:[A-Za-z0-9_.(][A-Za-z0-9_.,() -]*)?)?)?"
+_SIMPLE_FRONT_MATTER = re.compile(rf"{_SIMPLE_LINE}(?:\n{_SIMPLE_LINE})*")
+
+
+def _load_front_matter(content: str) -> object:
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None and _SIMPLE_FRONT_MATTER.fullmatch(content):
+        try:
+            return yaml.load(content, Loader=fast)
+        except yaml.YAMLError:  # not expected; if it happens, report what PyYAML says
+            pass
+    return yaml.safe_load(content)
 
 
 def _front_matter_int(parsed: _Parsed, data: dict[object, object], key: str) -> int | None:
@@ -175,9 +262,9 @@ def _front_matter_str(parsed: _Parsed, data: dict[object, object], key: str) -> 
 def _title(parsed: _Parsed, front: _FrontMatter) -> str | None:
     if front.title:
         return front.title
-    for index, token in enumerate(parsed.tokens):
-        if token.type == "heading_open":
-            return plain_text(parsed.tokens[index + 1].content) or None
+    for index in parsed.blocks:
+        if parsed.tokens[index].type == "heading_open":
+            return parsed.heading_text(index) or None
     return None
 
 
@@ -202,22 +289,32 @@ def _first_inline(tokens: list[Token], item_index: int) -> Token | None:
     return None
 
 
+def _list_item(tokens: list[Token], index: int, depth: int, task_only: bool) -> _Item | None:
+    """The list item opened at token index; with `task_only`, None unless it has a checkbox
+    (the text of other items is not even cleaned then)."""
+    inline = _first_inline(tokens, index)
+    content = inline.content if inline is not None else ""
+    match = _CHECKBOX.match(content) if content.startswith("[") else None
+    if match is None and task_only:
+        return None
+    checkbox = match.group(1).lower() if match else None
+    text = clean_markdown(content[match.end() :] if match else content)
+    return _Item(text, _line(tokens[index]), max(depth, 0), checkbox)
+
+
 def _list_items(tokens: list[Token], start: int, stop: int) -> Iterator[_Item]:
     """Every list item between token indexes start and stop, nested ones with their depth."""
     depth = -1
     for index in range(start, stop):
-        token = tokens[index]
-        if token.type in ("bullet_list_open", "ordered_list_open"):
+        kind = tokens[index].type
+        if kind == "list_item_open":
+            item = _list_item(tokens, index, depth, task_only=False)
+            assert item is not None
+            yield item
+        elif kind in _LIST_OPEN:
             depth += 1
-        elif token.type in ("bullet_list_close", "ordered_list_close"):
+        elif kind in _LIST_CLOSE:
             depth -= 1
-        elif token.type == "list_item_open":
-            inline = _first_inline(tokens, index)
-            content = inline.content if inline is not None else ""
-            match = _CHECKBOX.match(content)
-            checkbox = match.group(1).lower() if match else None
-            text = clean_markdown(content[match.end() :] if match else content)
-            yield _Item(text, _line(token), max(depth, 0), checkbox)
 
 
 def _block_end(tokens: list[Token], open_index: int) -> int:
@@ -235,18 +332,19 @@ _OBJECTIVES_HEADING = re.compile(
 _OBJECTIVES_INTRO = re.compile(r"(?:able to|learn to|learning objectives)\s*:$", re.I)
 
 
-def _objectives_range(tokens: list[Token]) -> tuple[int, int, bool] | None:
+def _objectives_range(parsed: _Parsed) -> tuple[int, int, bool] | None:
     """Token range of the objectives, and whether only its first list counts.
 
     A heading such as `## Learning Objectives` opens a section that ends at the next heading of
     the same or higher level; a paragraph ending in "able to:" introduces the list right after it.
     """
-    for index, token in enumerate(tokens):
-        if token.type == "heading_open":
-            text = plain_text(tokens[index + 1].content)
-            if _OBJECTIVES_HEADING.match(text):
+    tokens = parsed.tokens
+    for index in parsed.blocks:
+        if tokens[index].type == "heading_open":
+            if _OBJECTIVES_HEADING.match(parsed.heading_text(index)):
                 return index + 3, _section_end(tokens, index), False
-        if token.type == "paragraph_open":
+        # plain_text only removes characters: a paragraph without ':' cannot end in one.
+        elif ":" in tokens[index + 1].content:
             text = plain_text(tokens[index + 1].content)
             if _OBJECTIVES_INTRO.search(text):
                 after = index + 3
@@ -266,7 +364,7 @@ def _section_end(tokens: list[Token], heading_index: int) -> int:
 
 def _objective_items(parsed: _Parsed) -> list[_Item]:
     tokens = parsed.tokens
-    found = _objectives_range(tokens)
+    found = _objectives_range(parsed)
     if found is None:
         return []
     start, stop, whole_list = found
@@ -294,24 +392,12 @@ def _objectives(items: list[_Item]) -> tuple[Objective, ...]:
 
 def _tasks(parsed: _Parsed, objective_lines: set[int]) -> tuple[Task, ...]:
     """Every task-list item that is not an objective, with the heading it sits under."""
-    tokens = parsed.tokens
     tasks: list[Task] = []
-    section: str | None = None
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        if token.type == "heading_open":
-            section = plain_text(tokens[index + 1].content) or None
-        elif token.type in ("bullet_list_open", "ordered_list_open"):
-            end = _block_end(tokens, index)
-            for item in _list_items(tokens, index, end):
-                if item.checkbox is not None and item.line not in objective_lines:
-                    tasks.append(
-                        Task(item.text, item.line, section, item.depth, item.checkbox == "x")
-                    )
-            index = end
-            continue
-        index += 1
+    for index, depth, heading in parsed.items:
+        item = _list_item(parsed.tokens, index, depth, task_only=True)
+        if item is not None and item.line not in objective_lines:
+            section = None if heading is None else parsed.heading_text(heading) or None
+            tasks.append(Task(item.text, item.line, section, item.depth, item.checkbox == "x"))
     return tuple(tasks)
 
 
@@ -383,20 +469,16 @@ def _following_block(parsed: _Parsed, close_index: int, ends_with_colon: bool) -
     if token.type in ("fence", "code_block"):
         return _fence_markdown(token)
     if ends_with_colon and token.type.endswith("list_open") and token.map:
-        source = "\n".join(parsed.lines[token.map[0] : token.map[1]])
+        source = "\n".join(parsed.text.split("\n")[token.map[0] : token.map[1]])
         return clean_markdown(textwrap.dedent(source))
     return None
 
 
 def _questions(parsed: _Parsed) -> tuple[Question, ...]:
-    tokens = parsed.tokens
     raw: list[tuple[_RawQuestion, str | None]] = []  # each question and what follows it
-    for index, token in enumerate(tokens):
-        if token.type != "inline" or _PENCIL not in token.content:
-            continue
-        if tokens[index - 1].type != "paragraph_open":
-            continue
-        found = _questions_in_paragraph(token)
+    tokens = parsed.tokens
+    for index in [i for i in parsed.paragraphs if _PENCIL in tokens[i].content]:
+        found = _questions_in_paragraph(tokens[index])
         if not found:
             continue
         ends_with_colon = clean_markdown(found[-1].parts[-1]).endswith(":")
@@ -453,6 +535,7 @@ def _unique_key(
 # --- terms ----------------------------------------------------------------------------------
 
 _BELL = re.compile(r"^\(?:bell:\)?\s*")
+_BELL_STARTS = (":bell:", "(:bell:")
 # A tip is labelled by a tip word, optionally after a qualifier from a short list: "Career Tip:",
 # "Pro tip:". Any other word before it makes a real term ("Type hint: ...").
 _TIP = re.compile(
@@ -556,9 +639,10 @@ def _terms(parsed: _Parsed) -> tuple[Term, ...]:
     terms: list[Term] = []
     seen: dict[str, int] = {}
     next_suffix: dict[str, int] = {}
-    for index, token in enumerate(parsed.tokens):
-        if token.type != "inline" or parsed.tokens[index - 1].type != "paragraph_open":
-            continue
+    tokens = parsed.tokens
+    # Only paragraphs that start as _BELL needs are tried: most paragraphs are not bells.
+    bells = [tokens[i] for i in parsed.paragraphs if tokens[i].content.startswith(_BELL_STARTS)]
+    for token in bells:
         match = _BELL.match(token.content)
         if match is None or ":bell:" not in token.content[: match.end()]:
             continue
@@ -605,7 +689,7 @@ def extract_text(text: str, path: str) -> Lesson:
         raise CardsError(
             f"{path}:{too_long.line}: {too_long.message()} (break it into shorter lines)"
         )
-    parsed = _Parsed(path, _parser().parse(text), [], text.split("\n"))
+    parsed = _Parsed(path, _parser().parse(text), text)
     front = _front_matter(parsed, text)
     objective_items = _objective_items(parsed)
     objectives = _objectives(objective_items)

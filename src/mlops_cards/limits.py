@@ -67,7 +67,10 @@ def read_limited(path: Path, limit: int, name: str, what: str, advice: str) -> b
         raise CardsError(_too_big(name, what, info.st_size, limit, advice))
     try:
         with path.open("rb") as handle:
-            data = handle.read(limit + 1)
+            # read(n) first makes a buffer of n bytes: ask for the size stat gave, not the limit
+            data = handle.read(info.st_size + 1)
+            if len(data) > info.st_size:  # it grew (or stat does not know its size): read on
+                data += handle.read(limit + 1 - len(data))
     except OSError as exc:
         raise CardsError(f"{name}: cannot read ({exc.strerror or exc})") from None
     if len(data) > limit:
@@ -173,6 +176,89 @@ def _scan_events(
                 "write the values out, or use fewer aliases",
             )
     return None
+
+
+# Each list or mapping needs one of these characters of its own (`[`, `{`, `-` before its first
+# item, `:` or `?` after or before its first key), and so does each item after the first: their
+# count bounds both how deep a document nests and (aliases aside) how many values it holds.
+_INDICATORS = ("-", ":", "?", ",", "[", "{")
+# libyaml composes recursively, and before its version 0.2.6 sets no depth limit of its own:
+# text with more indicators than this is never composed before it is scanned.
+_QUICK_INDICATORS = 1_000
+
+
+def compose_within_limits(text: str) -> tuple[yaml.Node | None] | None:
+    """`(root,)`, the node tree of `text` composed by libyaml, when `yaml_problem(text)` would
+    find no problem; None when the caller must take the careful way (`yaml_problem`, then a
+    loader), because the text is over a limit, or broken, or too big to compose unchecked.
+
+    This reads the text once instead of twice. Text with at most `_QUICK_INDICATORS` of the
+    characters that introduce values cannot nest deeper than that, nor hold more than twice as
+    many values (aliases aside): it is composed first, and the limits are checked on the nodes.
+    """
+    if _FastLoader is yaml.SafeLoader or sum(map(text.count, _INDICATORS)) > _QUICK_INDICATORS:
+        return None
+    try:
+        root = yaml.compose(text, Loader=_FastLoader)
+    except yaml.YAMLError:
+        return None
+    if root is None:
+        return (root,)
+    # No `&`: no anchor, so no alias either (an alias to no anchor does not compose).
+    over = _tree_over_limits(root) if "&" not in text else _over_limits(root)
+    return None if over else (root,)
+
+
+def _tree_over_limits(root: yaml.Node) -> bool:
+    """`_over_limits` for a document without anchors, hence without aliases: a plain tree,
+    each node one value, visited a level at a time."""
+    count = depth = 0
+    level = [root]
+    while level:
+        count += len(level)
+        depth += 1
+        sequences = [node for node in level if isinstance(node, yaml.SequenceNode)]
+        mappings = [node for node in level if isinstance(node, yaml.MappingNode)]
+        if (sequences or mappings) and depth > MAX_YAML_DEPTH:
+            return True
+        level = [child for node in sequences for child in node.value]
+        level += [item for node in mappings for pair in node.value for item in pair]
+    return count > MAX_YAML_NODES
+
+
+def _over_limits(root: yaml.Node) -> bool:
+    """Whether `_scan_events` finds a problem in the events `root` was composed from.
+
+    The nodes are visited in the order their events came, each once: a node met again is an
+    alias, counted as the values of its anchor (one while the anchor is still open), as the
+    scan counts it.
+    """
+    sizes: dict[int, int] = {}  # id of a closed list or mapping -> values it stands for
+    seen: set[int] = set()
+    count = 0
+    # (node, depth, count when it opened); count -1: the node is still to visit
+    stack: list[tuple[yaml.Node, int, int]] = [(root, 1, -1)]
+    while stack:
+        node, depth, opened = stack.pop()
+        if opened >= 0:  # the end of a list or mapping
+            sizes[id(node)] = count - opened + 1
+            continue
+        if id(node) in seen:
+            count += sizes.get(id(node), 1)
+        else:
+            seen.add(id(node))
+            count += 1
+            if not isinstance(node, yaml.ScalarNode):
+                if depth > MAX_YAML_DEPTH:
+                    return True
+                stack.append((node, depth, count))
+                children = node.value
+                if isinstance(node, yaml.MappingNode):
+                    children = [item for pair in node.value for item in pair]
+                stack.extend((child, depth + 1, -1) for child in reversed(children))
+        if count > MAX_YAML_NODES:
+            return True
+    return False
 
 
 def _yaml_problem(event: yaml.Event, message: str, hint: str) -> YamlProblem:

@@ -116,15 +116,19 @@ class _Merger:
         self.terms()
         for extra in sidecar.extra:
             card = Card(
-                self.lesson_id, "extra", extra.id, extra.front, extra.back, None, "", extra.tags
-            )
-            located = dataclasses.replace(
-                card,
+                self.lesson_id,
+                "extra",
+                extra.id,
+                extra.front,
+                extra.back,
+                None,
+                "",
+                extra.tags,
                 line=extra.line,
                 sidecar_line=extra.back_line,
                 sidecar_front_line=extra.front_line,
             )
-            self.add_card(located, self.at(extra.line))
+            self.add_card(card, self.at(extra.line))
         lesson = self.lesson
         if lesson.id != self.lesson_id:
             lesson = dataclasses.replace(lesson, id=self.lesson_id)
@@ -177,9 +181,19 @@ class _Merger:
                 )
             else:
                 self.stale_check(kind, key, text, entry)
-                card = Card(self.lesson_id, kind, key, text, entry.answer, label, "", entry.tags)
-                located = dataclasses.replace(card, line=line, sidecar_line=entry.answer_text_line)
-                self.add_card(located, self.at(line, False))
+                card = Card(
+                    self.lesson_id,
+                    kind,
+                    key,
+                    text,
+                    entry.answer,
+                    label,
+                    "",
+                    entry.tags,
+                    line=line,
+                    sidecar_line=entry.answer_text_line,
+                )
+                self.add_card(card, self.at(line, False))
         for entry in by_key.values():  # left over: the lesson has no such item
             keys = [key for key, *_ in items]
             match = closest(entry.key, keys)
@@ -283,9 +297,10 @@ class _Merger:
                     entry.name,
                     "",
                     entry.tags,
+                    line=entry.line,
+                    sidecar_line=entry.line,
                 )
-                located = dataclasses.replace(card, line=entry.line, sidecar_line=entry.line)
-                self.add_card(located, self.at(entry.line))
+                self.add_card(card, self.at(entry.line))
 
     def lesson_term(self, term: Term, entry: TermEntry | None, named_by_yaml: bool) -> None:
         if entry is not None and not entry.valid:
@@ -326,10 +341,20 @@ class _Merger:
             )
             return
         tags = entry.tags if entry is not None else ()
-        card = Card(self.lesson_id, "term", name, name, definition, name, term.sentence, tags)
         yaml_line = entry.line if entry is not None and from_yaml else 0
-        located = dataclasses.replace(card, line=term.line, sidecar_line=yaml_line)
-        self.add_card(located, self.at(term.line, False))
+        card = Card(
+            self.lesson_id,
+            "term",
+            name,
+            name,
+            definition,
+            name,
+            term.sentence,
+            tags,
+            line=term.line,
+            sidecar_line=yaml_line,
+        )
+        self.add_card(card, self.at(term.line, False))
 
 
 def _fold(name: str) -> str:

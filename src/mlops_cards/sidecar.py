@@ -28,7 +28,13 @@ from pathlib import Path
 import yaml
 
 from mlops_cards.errors import CardsError
-from mlops_cards.limits import MAX_YAML_BYTES, long_line, read_limited, yaml_problem
+from mlops_cards.limits import (
+    MAX_YAML_BYTES,
+    compose_within_limits,
+    long_line,
+    read_limited,
+    yaml_problem,
+)
 from mlops_cards.models import Diagnostic
 
 TOP_LEVEL_FIELDS = ("lesson", "questions", "objectives", "terms", "extra")
@@ -152,6 +158,9 @@ def parse_sidecar(text: str, path: str) -> Sidecar:
     too_long = long_line(text)
     if too_long is not None:
         return _failed(path, too_long.line, too_long.message(), "break it into shorter lines")
+    composed = compose_within_limits(text)  # the common case: one libyaml pass
+    if composed is not None:
+        return _Walker(path).sidecar(composed[0])
     problem = yaml_problem(text)
     if problem is not None:
         return _failed(path, problem.line, problem.message, problem.hint, problem.col)
@@ -227,14 +236,16 @@ class _Walker:
     # --- generic shapes --------------------------------------------------------------------
 
     def check_tags(self, root: yaml.Node) -> None:
-        seen: set[int] = set()  # aliases share nodes: visit each once (no "billion laughs")
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            if node.tag not in _ALLOWED_TAGS:
+        """Report every node with a refused tag, and never look inside one.
+
+        The nodes are visited a level at a time (the errors are sorted later, so the order
+        does not matter), each once: aliases share nodes (no "billion laughs"), and a node may
+        even contain itself.
+        """
+        seen = {id(root)}
+        level = [root]
+        while level:
+            for node in [node for node in level if node.tag not in _ALLOWED_TAGS]:
                 self.bad_nodes.add(id(node))
                 tag = node.tag.replace(_CORE, "!!")
                 self.error(
@@ -242,12 +253,20 @@ class _Walker:
                     f"YAML tag {tag} is not allowed",
                     "sidecars hold plain text, numbers, true/false, lists and mappings only",
                 )
-                continue  # never look inside a refused node
-            if isinstance(node, yaml.MappingNode):
-                for key, value in node.value:
-                    stack.extend((value, key))
-            elif isinstance(node, yaml.SequenceNode):
-                stack.extend(node.value)
+            inside = [node for node in level if id(node) not in self.bad_nodes]
+            children = [
+                c for node in inside if isinstance(node, yaml.SequenceNode) for c in node.value
+            ]
+            children += [
+                item
+                for node in inside
+                if isinstance(node, yaml.MappingNode)
+                for pair in node.value
+                for item in pair
+            ]
+            fresh = {id(child): child for child in children if id(child) not in seen}
+            seen.update(fresh)
+            level = list(fresh.values())
 
     def entries(
         self, node: yaml.Node, what: str, fields: tuple[str, ...] | None
