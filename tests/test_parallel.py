@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_cli
-from mlops_cards.parallel import precompute
+from mlops_cards.parallel import MIN_ITEMS, precompute
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import synth  # the benchmark's course generator: lessons with code, math, an image
@@ -25,7 +25,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def course(root: Path, lessons: int = 8) -> Path:
+def course(root: Path, lessons: int = MIN_ITEMS) -> Path:
+    """A course just big enough for workers (fewer lessons are done in the main process)."""
     synth.write_course(root / "course", lessons)
     synth.write_manifest(root, "course", ("html", "md"))
     return root
@@ -48,10 +49,12 @@ def test_precompute_keeps_order_and_leaves_failures_to_the_caller() -> None:
             raise ValueError("done again by the caller")
         return n * n
 
-    assert precompute(step, list(range(10)), jobs=2) == [0, 1, 4, None, 16, 25, 36, 49, 64, 81]
+    items = list(range(MIN_ITEMS))
+    expected = [None if n == 3 else n * n for n in items]
+    assert precompute(step, items, jobs=2) == expected
     # One job, or too few items to be worth a fork: nothing precomputed.
-    assert precompute(step, list(range(10)), jobs=1) == [None] * 10
-    assert precompute(step, [1, 2], jobs=2) == [None, None]
+    assert precompute(step, items, jobs=1) == [None] * MIN_ITEMS
+    assert precompute(step, items[:-1], jobs=2) == [None] * (MIN_ITEMS - 1)
 
 
 def test_a_worker_killed_leaves_the_work_to_the_main_process() -> None:
@@ -62,17 +65,17 @@ def test_a_worker_killed_leaves_the_work_to_the_main_process() -> None:
             os.kill(os.getpid(), signal.SIGKILL)  # as the kernel does when memory runs out
         return n
 
-    assert precompute(step, list(range(10)), jobs=2) == [None] * 10
+    assert precompute(step, list(range(MIN_ITEMS)), jobs=2) == [None] * MIN_ITEMS
 
 
 def test_a_build_with_workers_is_the_same_bytes(tmp_path: Path) -> None:
-    one = course(tmp_path / "one")
-    two = course(tmp_path / "two")
+    one = course(tmp_path / "one", MIN_ITEMS + 4)
+    two = course(tmp_path / "two", MIN_ITEMS + 4)
     first = build(one, "--no-cache", "-j", "1")
     assert build(two, "-j", "2") == first  # and fills the cache
-    # Four lessons edited: they are made by workers, the other four come from the cache.
+    # Lessons edited after a cached build: made by workers, the other four from the cache.
     for root in (one, two):
-        for n in (2, 3, 5, 7):
+        for n in range(1, MIN_ITEMS + 1):
             lesson = root / "course" / f"{n:04d}. Lesson {n}.md"
             lesson.write_text(lesson.read_text() + "\n:bell: **Late term**: added later.\n")
     second = build(one, "--no-cache", "-j", "1")
@@ -81,7 +84,7 @@ def test_a_build_with_workers_is_the_same_bytes(tmp_path: Path) -> None:
 
 
 def test_check_with_workers_reports_the_same(tmp_path: Path) -> None:
-    root = course(tmp_path, lessons=6)
+    root = course(tmp_path)
     folder = root / "course"
     (folder / "0002. Lesson 2.md").write_bytes(b"# Latin-1 \xe9t\xe9\n")
     sidecar = folder / "0004. Lesson 4.yaml"
@@ -123,7 +126,7 @@ def processes_in(folder: Path) -> list[int]:
 
 
 def test_ctrl_c_stops_the_workers_too(tmp_path: Path) -> None:
-    root = course(tmp_path, lessons=4)
+    root = course(tmp_path, lessons=MIN_ITEMS - 6)
     # Slow lessons, so that the workers are busy when the interrupt comes.
     for n in range(6):
         (root / "course" / f"big{n}.md").write_text(f"# Big {n}\n\n" + "- [ ] a task\n" * 300_000)

@@ -30,7 +30,7 @@ Result = TypeVar("Result")
 
 # Fewer uncached lessons than this are done in the main process: forking would cost about as
 # much as it saves.
-MIN_ITEMS = 4
+MIN_ITEMS = 16
 
 # The step and its items, set just before the workers are forked: they inherit both.
 _work: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
