@@ -283,7 +283,6 @@ class LessonLoader:
         self._keys: dict[str, tuple[str, bytes, bytes | None]] = {}  # shown -> (key, bytes...)
         # shown path -> (content, sha256 of the lesson text), made by a worker
         self._computed: dict[str, tuple[LessonContent, bytes]] = {}
-        self._merged: dict[str, LessonContent] = {}  # shown path -> a worker's content, in use
         self.content_keys: dict[str, str] = {}  # shown path -> key of its content
 
     def _key(self, shown: str, lesson: bytes, sidecar: bytes | None) -> str:
@@ -314,11 +313,9 @@ class LessonLoader:
     def extract(self, path: Path, shown: str) -> Lesson:
         if self._look_up(path, shown):
             return self._found[shown].lesson
-        computed = self._computed.pop(shown, None)
+        computed = self._computed.get(shown)
         if computed is not None:
-            content, digest = computed
-            self._merged[shown] = content
-            lesson = content.lesson
+            lesson, digest = computed[0].lesson, computed[1]
         else:
             from mlops_cards.extract import extract_text, read_lesson_text
 
@@ -334,8 +331,10 @@ class LessonLoader:
         found = self._found.get(lesson.path)
         if found is not None and found.lesson is lesson:
             return found
-        content = self._merged.pop(lesson.path, None)
-        if content is None or content.lesson is not lesson:
+        computed = self._computed.pop(lesson.path, None)
+        if computed is not None and computed[0].lesson is lesson:
+            content = computed[0]
+        else:
             from mlops_cards.merge import merge_lesson  # on a miss only: the YAML checks
 
             content = merge_lesson(lesson)
@@ -359,13 +358,10 @@ class LessonLoader:
         misses = [
             (path, shown) for path, shown in lesson_files(paths) if not self._look_up(path, shown)
         ]
-        if misses:
-            import mlops_cards.merge  # noqa: F401  (once, before the workers fork)
-
-            results = precompute(_extract_and_merge, misses, self.jobs)
-            for (_, shown), result in zip(misses, results, strict=True):
-                if result is not None:
-                    self._computed[shown] = result
+        results = precompute(_extract_and_merge, misses, self.jobs)
+        for (_, shown), result in zip(misses, results, strict=True):
+            if result is not None:
+                self._computed[shown] = result
 
 
 def _extract_and_merge(file: tuple[Path, str]) -> tuple[LessonContent, bytes]:
