@@ -9,7 +9,7 @@ Every measured command runs in a fresh subprocess (interpreter start and imports
 its wall time, CPU time (user + sys) and peak memory (`ru_maxrss` from `os.wait4`) are recorded.
 Figures are medians over the repetitions; CPU time includes the worker processes, peak memory
 is that of the largest process. `check` and `build` use their default, one worker process per
-CPU; the `-j 1` rows are the same commands in one process (once each). The course is generated
+CPU; the `-j 1` rows are the same commands in one process. The course is generated
 once per N by `synth.py` into a temporary project (`course/` + `decks/bench.yaml`) and shared by
 every measurement.
 
@@ -199,10 +199,10 @@ def bench_size(n: int, reps: int, work: Path, env: dict[str, str], peer: bool) -
     rows: dict[str, Row] = {}
     rows["extract"] = repeat("extract", reps, run(me("--extract", "course")))
     rows["check"] = repeat("check", reps, run(tool("check")), before=cold)
-    rows["check_j1"] = repeat("check -j 1", 1, run(tool("check", "-j", "1")), before=cold)
+    rows["check_j1"] = repeat("check -j 1", reps, run(tool("check", "-j", "1")), before=cold)
     rows["check2"] = repeat("check again", reps, run(tool("check")))
     one = run(tool("build", "-j", "1", "-o", "dist"))
-    rows["build_j1"] = repeat("build -j 1", 1, one, before=fresh_build)
+    rows["build_j1"] = repeat("build -j 1", reps, one, before=fresh_build)
     rows["build"] = repeat("build", reps, run(tool("build", "-o", "dist")), before=fresh_build)
     rows["build2"] = repeat("build again", reps, run(tool("build", "-o", "dist")))
     rows["nocache"] = repeat("build --no-cache", 1, run(tool("build", "--no-cache", "-o", "dist")))
