@@ -221,7 +221,11 @@ def sheet_for(content: LessonContent) -> Sheet:
     )
 
 
-def sheets_for(lessons: Sequence[LessonContent]) -> tuple[list[Sheet], list[Sheet]]:
+# The sheets to print, and those left out (nothing to tick).
+Sheets = tuple[list[Sheet], list[Sheet]]
+
+
+def sheets_for(lessons: Sequence[LessonContent]) -> Sheets:
     """The sheets to print, and the lessons left out because they have nothing to tick.
 
     Index pages and READMEs are lessons too; a page saying "nothing here" would waste paper.
@@ -532,16 +536,17 @@ def render_html(
     *,
     paper: Paper = "a4",
     jobs: int = 1,
+    prepared: Sheets | None = None,
 ) -> str:
     """The whole checklist as one self-contained HTML page: a cover, then one sheet per lesson.
 
     `paper` sets the `@page` size ("a4" or "letter"); the margins suit both, so a sheet made for
     one paper prints without clipping on the other. `jobs` > 1 renders the sheets in that many
-    processes.
+    processes. `prepared`: `sheets_for(lessons)`, when the caller has it already.
     """
     if paper not in PAPERS:
         raise CardsError(f"unknown paper size {paper!r} (use one of: {', '.join(PAPERS)})")
-    sheets, left_out = sheets_for(lessons)
+    sheets, left_out = prepared if prepared is not None else sheets_for(lessons)
     cover = _cover_html(title, sheets, left_out, build_date)
     made = precompute(_lesson_html, sheets, jobs)
     pages = [m if m is not None else _lesson_html(s) for m, s in zip(made, sheets, strict=True)]
@@ -577,9 +582,14 @@ def _md_item(text: str, depth: int = 0, card: bool = False, label: str | None = 
     return "\n".join(lines)
 
 
-def render_markdown(title: str, lessons: Sequence[LessonContent], build_date: datetime) -> str:
+def render_markdown(
+    title: str,
+    lessons: Sequence[LessonContent],
+    build_date: datetime,
+    prepared: Sheets | None = None,
+) -> str:
     """The checklist as GitHub task lists: one heading per lesson, nesting by indentation."""
-    sheets, left_out = sheets_for(lessons)
+    sheets, left_out = prepared if prepared is not None else sheets_for(lessons)
     counts = count(sheets)
     out = [
         f"# {_one_line(title)}",
@@ -724,10 +734,11 @@ def checklist_files(
     (or any other failure) leaves no half-written set behind.
     """
     built = built or build_date()
-    page = render_html(title, lessons, built, paper=paper, jobs=jobs)
+    sheets = sheets_for(lessons)
+    page = render_html(title, lessons, built, paper=paper, jobs=jobs, prepared=sheets)
     renderers: dict[str, Callable[[], bytes]] = {
         "html": page.encode,
-        "md": lambda: render_markdown(title, lessons, built).encode(),
+        "md": lambda: render_markdown(title, lessons, built, sheets).encode(),
         "pdf": lambda: pdf_bytes(page),
     }
     files: dict[str, bytes] = {}
