@@ -659,12 +659,19 @@ def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     raise ValueError(f"the checklist fetches nothing from the network: {url}")
 
 
-def pdf_bytes(html_text: str) -> bytes:
-    """Render the checklist HTML to PDF with WeasyPrint (the optional `pdf` extra)."""
+def require_pdf() -> None:
+    """Raise PdfUnavailable unless WeasyPrint (the optional `pdf` extra) can be used."""
     try:
-        import weasyprint
+        import weasyprint  # noqa: F401
     except (ImportError, OSError):  # OSError: installed, but its system libraries (Pango) are not
         raise PdfUnavailable(PDF_MISSING) from None
+
+
+def pdf_bytes(html_text: str) -> bytes:
+    """Render the checklist HTML to PDF with WeasyPrint (the optional `pdf` extra)."""
+    require_pdf()
+    import weasyprint
+
     document = weasyprint.HTML(string=html_text, url_fetcher=_refuse_fetch)
     data: bytes = document.write_pdf()
     return data

@@ -18,7 +18,7 @@ from pathlib import Path
 from mlops_cards.anki_export import apkg_bytes
 from mlops_cards.atomic import write_files
 from mlops_cards.cache import Cache, LessonLoader, apkg_key, deck_notes, notes_context
-from mlops_cards.checklist import PdfUnavailable, checklist_files
+from mlops_cards.checklist import PdfUnavailable, checklist_files, require_pdf
 from mlops_cards.deckdata import DeckNote, ExportDeck
 from mlops_cards.errors import CardsError
 from mlops_cards.identity import stable_id
@@ -308,20 +308,21 @@ def _weasyprint_version() -> str | None:
 def _checklists(
     manifest: DeckManifest, contents: list[LessonContent], now: int, jobs: int
 ) -> tuple[dict[str, bytes], tuple[str, ...]]:
-    """The deck's checklists; a PDF is skipped with a warning when WeasyPrint is not installed."""
+    """The deck's checklists; a PDF is skipped with a warning when WeasyPrint is not installed
+    (found out first: the other formats are then rendered once, not twice)."""
     formats = list(manifest.checklists)
+    skipped: tuple[str, ...] = ()
+    if "pdf" in formats:
+        try:
+            require_pdf()
+        except PdfUnavailable as exc:
+            formats.remove("pdf")
+            skipped = (f"checklist PDF skipped: {exc}",)
     built = datetime.fromtimestamp(now, timezone.utc)
-    try:
-        files = checklist_files(
-            manifest.name, contents, manifest.output, formats, built=built, jobs=jobs
-        )
-        return files, ()
-    except PdfUnavailable as exc:
-        formats.remove("pdf")
-        files = checklist_files(
-            manifest.name, contents, manifest.output, formats, built=built, jobs=jobs
-        )
-        return files, (f"checklist PDF skipped: {exc}",)
+    files = checklist_files(
+        manifest.name, contents, manifest.output, formats, built=built, jobs=jobs
+    )
+    return files, skipped
 
 
 def report_json(decks: tuple[DeckReport, ...]) -> str:
