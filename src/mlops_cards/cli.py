@@ -6,9 +6,11 @@ Exit codes: 0 ok, 1 problems found, 2 usage error.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -425,14 +427,22 @@ def _interrupt(signum: int, frame: object) -> None:
     raise _Interrupted
 
 
+def _interrupted() -> NoReturn:
+    click.echo("Interrupted; outputs left as they were.", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # At once: everything was cleaned up on the way here, and worker processes stopped
+    # mid-result could leave a thread that Python would wait for at exit (parallel._stop).
+    os._exit(130)
+
+
 def main() -> None:
     """Entry point: no traceback ever reaches the user."""
     signal.signal(signal.SIGINT, _interrupt)
     try:
         cli.main(standalone_mode=False)
-    except _Interrupted:
-        click.echo("Interrupted; outputs left as they were.", err=True)
-        sys.exit(130)
+    except (_Interrupted, KeyboardInterrupt):
+        _interrupted()
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
@@ -443,9 +453,6 @@ def main() -> None:
         fail(str(exc), 2)
     except CardsError as exc:
         fail(str(exc), 1)
-    except KeyboardInterrupt:
-        click.echo("Interrupted; outputs left as they were.", err=True)
-        sys.exit(130)
     except OSError as exc:
         fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "), 1)
     except Exception as exc:  # the last line of defence against tracebacks

@@ -69,11 +69,17 @@ def precompute(
         held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             # Small chunks: lessons differ in size, and an idle worker should find more to do.
-            chunk = max(1, len(items) // (count * 8))
-            results = pool.map(_run, range(1, len(items)), chunksize=chunk)
+            size = max(1, len(items) // (count * 8))
+            chunks = [range(i, min(i + size, len(items))) for i in range(1, len(items), size)]
+            futures = [pool.submit(_run_chunk, chunk) for chunk in chunks]
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
-            done = [first, *results]
-        except BaseException:
+            done = [first]
+            for future in futures:
+                done.extend(future.result())
+        except Exception:  # a worker died (BrokenProcessPool), or a bug: no new chunks
+            pool.shutdown(cancel_futures=True)
+            raise
+        except BaseException:  # Ctrl-C
             _stop(pool)
             raise
         finally:
@@ -89,21 +95,29 @@ def precompute(
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop the workers now, not after the lessons they are on (an interrupt, an error)."""
+    """Stop the workers now, not after the lessons they are on (Ctrl-C).
+
+    Nothing waits for the executor's thread: it may be reading a result a stopped worker was
+    half-way through writing, and would wait for the rest forever. The command exits at once
+    (`cli.main`). The futures are left alone: before Python 3.12 that thread fails, printing a
+    trace, when it finds a cancelled one after a worker died."""
     terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
     if terminate is not None:
         terminate()
         return
     # Before 3.14 the executor's processes are only in `_processes`.
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
         process.terminate()
+    pool.shutdown(wait=False)
 
 
 def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # also drops one that came while held back
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _run_chunk(indexes: range) -> list[Any]:
+    return [_run(index) for index in indexes]
 
 
 def _run(index: int) -> Any:
