@@ -53,7 +53,6 @@ def precompute(
         return [None] * len(items)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
 
     global _work
     _work = (step, items)
@@ -76,7 +75,7 @@ def precompute(
             done = [first]
             for future in futures:
                 done.extend(future.result())
-        except Exception:  # a worker died (BrokenProcessPool), or a bug: no new chunks
+        except Exception:  # a worker died, or a result could not be sent: no new chunks
             pool.shutdown(cancel_futures=True)
             raise
         except BaseException:  # Ctrl-C
@@ -86,9 +85,10 @@ def precompute(
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
         pool.shutdown()
         return done
-    except (OSError, BrokenProcessPool):
-        # No processes to be had (a container's limit), or a worker died (killed for memory,
-        # say): the main process does the work, and meets the problem itself if there is one.
+    except Exception:
+        # No processes to be had (a container's limit), a worker died (killed for memory, say),
+        # a result that would not travel: the main process does the work, and meets the
+        # problem itself if there is one.
         return [None] * len(items)
     finally:
         _work = None
