@@ -6,9 +6,16 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Tests (and the CLI they start) never make or use the user's own cache secret.
+os.environ.setdefault(
+    "MLOPS_CARDS_CACHE_KEY",
+    str(Path(tempfile.mkdtemp(prefix="mlops-cards-test-key-")) / "cache.key"),
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("MLOPS_CARDS_CORPUS", ROOT.parent / "shared" / "corpus"))

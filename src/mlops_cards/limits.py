@@ -8,6 +8,7 @@ the limit and what to do; nothing here reads more bytes than the limit allows.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -26,6 +27,9 @@ MAX_LINE_CHARS = 100_000  # one line of a lesson or of an author YAML file
 MAX_YAML_DEPTH = 50  # nested lists/mappings in any YAML (a sidecar needs 4)
 MAX_YAML_NODES = 100_000  # values in a YAML document, counting every alias as what it repeats
 MAX_HTML_DEPTH = 200  # nested HTML elements in one card field
+MAX_TEMPLATE_BYTES = 1 * MB  # one card template or CSS file
+MAX_LOCK_BYTES = 256 * MB  # a lock file (20,000 notes make 35 MB)
+MAX_CACHE_ENTRY_BYTES = 1024 * MB  # one cache entry (a whole .apkg with its images)
 
 # Image formats a card may show, by their first bytes. SVG is refused on purpose: it is XML
 # that can carry scripts and event handlers, which would run if the media file were opened
@@ -47,35 +51,73 @@ def size_text(size: int) -> str:
     return f"{size / MB:.1f} MB".replace(".0 MB", " MB")
 
 
-def read_limited(path: Path, limit: int, name: str, what: str, advice: str) -> bytes:
+class MissingFile(CardsError, FileNotFoundError):
+    """`read_limited` found no file: a CardsError, and a FileNotFoundError for callers to whom
+    a missing file means something (no lock yet)."""
+
+
+def read_limited(
+    path: Path, limit: int, name: str, what: str, advice: str, *, follow_links: bool = True
+) -> bytes:
     """The bytes of a regular file no larger than `limit`, else a CardsError naming it.
 
-    Devices and pipes are refused before they are opened (reading `/dev/zero` never ends, a
-    FIFO blocks), and at most `limit + 1` bytes are read even if the file grows meanwhile.
+    The one way the tool reads a file it did not write in this run (lessons, YAML, manifests,
+    locks, templates, images, cache entries). The file is opened without blocking (a FIFO
+    never waits for a writer) and checked on the open descriptor, so what is checked is what is
+    read: a device, pipe or socket is refused (reading `/dev/zero` never ends), and at most
+    `limit + 1` bytes are read even if the file grows meanwhile. `follow_links=False` refuses
+    a file that is itself a symbolic link.
     """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        info = path.stat()
+        fd = os.open(path, flags)
     except FileNotFoundError:
-        raise CardsError(f"{name}: no such file") from None
+        raise MissingFile(f"{name}: no such file") from None
+    except ValueError:  # a NUL byte in the name: no file can be called that
+        raise CardsError(f"{name}: the file name contains a NUL byte") from None
+    except UnicodeError:  # a name the file system's encoding cannot hold
+        raise CardsError(f"{name}: the file name cannot be encoded on this system") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_links:
+            raise CardsError(
+                f"{name}: is a symbolic link; a {what} must be a regular file (copy the file)"
+            ) from None
         raise CardsError(f"{name}: cannot read ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise CardsError(f"{name}: is a directory, not a {what}")
-    if not stat.S_ISREG(info.st_mode):
-        raise CardsError(f"{name}: not a regular file (a device, pipe or socket), not a {what}")
-    if info.st_size > limit:
-        raise CardsError(_too_big(name, what, info.st_size, limit, advice))
     try:
-        with path.open("rb") as handle:
-            # read(n) first makes a buffer of n bytes: ask for the size stat gave, not the limit
-            data = handle.read(info.st_size + 1)
-            if len(data) > info.st_size:  # it grew (or stat does not know its size): read on
-                data += handle.read(limit + 1 - len(data))
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise CardsError(f"{name}: is a directory, not a {what}")
+        if not stat.S_ISREG(info.st_mode):
+            raise CardsError(f"{name}: not a regular file (a device, pipe or socket), not a {what}")
+        if info.st_size > limit:
+            raise CardsError(_too_big(name, what, info.st_size, limit, advice))
+        # Read what stat says (a buffer of `limit` bytes would be made up front), then on up
+        # to the limit if the file grew meanwhile.
+        chunks = [_read_fd(fd, info.st_size + 1)]
+        if len(chunks[0]) > info.st_size:
+            chunks.append(_read_fd(fd, limit + 1 - len(chunks[0])))
+        data = b"".join(chunks)
     except OSError as exc:
         raise CardsError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise CardsError(_too_big(name, what, len(data), limit, advice))
     return data
+
+
+def _read_fd(fd: int, size: int) -> bytes:
+    """Up to `size` bytes from `fd` (fewer only at the end of the file)."""
+    parts = []
+    while size > 0:
+        part = os.read(fd, min(size, 16 * MB))
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
 
 
 def _too_big(name: str, what: str, size: int, limit: int, advice: str) -> str:

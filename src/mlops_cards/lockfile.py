@@ -17,6 +17,7 @@ from typing import Any
 
 from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.errors import CardsError
+from mlops_cards.limits import MAX_LOCK_BYTES, read_limited
 
 FORMAT = 1
 RETIRED_TAG = "retired"
@@ -114,7 +115,7 @@ def _ascii_json(path: Path) -> str:
     def escape(match: re.Match[bytes]) -> bytes:
         return json.dumps(match.group().decode("utf-8")).strip('"').encode("ascii")
 
-    raw = path.read_bytes()
+    raw = read_limited(path, MAX_LOCK_BYTES, str(path), "lock file", "it cannot be this big")
     escaped = _NON_ASCII.sub(escape, raw)
     del raw  # a large lock: never hold three copies of it at once
     return escaped.decode("ascii")

@@ -1,0 +1,231 @@
+"""Inputs that are not the author's text (cache entries, templates, lock files, manifests,
+other processes, a crash) must never reach a deck, hang the tool or mix old and new outputs.
+Each test reproduces one attack or fault of issue 14; every input is made here, in tmp_path."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from mlops_cards.deckdata import DeckNote
+
+ENV = {"SOURCE_DATE_EPOCH": "1700000000"}
+LESSON = """\
+---
+sort: 1
+---
+# Registries
+
+:bell: **Model card**: a short document that says what a model is for.
+
+:pencil: Q1. Why keep every model version?
+"""
+SIDECAR = "questions:\n  Q1:\n    answer: To roll back.\n"
+MANIFEST = "name: Registry Course\nlessons: [../course/*.md]\noutput: registry\nchecklists: [md]\n"
+CACHE = ".mlops-cards-cache"
+# A watchdog for inputs that used to hang: far above any normal run (a few seconds).
+HANG = int(os.environ.get("MLOPS_CARDS_TEST_HANG", "300"))
+
+
+def project(tmp_path: Path, manifest: str = MANIFEST) -> Path:
+    course = tmp_path / "course"
+    course.mkdir(parents=True)
+    (course / "1. Registries.md").write_text(LESSON, encoding="utf-8")
+    (course / "1. Registries.yaml").write_text(SIDECAR, encoding="utf-8")
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "registry.yaml").write_text(manifest, encoding="utf-8")
+    return tmp_path
+
+
+def cli(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in `root`, stopped (and the test failed) if it hangs."""
+    full = {**os.environ, **ENV, **env, "PYTHONPATH": str(ROOT / "src")}
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "mlops_cards", *args],
+            cwd=root,
+            env=full,
+            capture_output=True,
+            text=True,
+            timeout=HANG,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"mlops-cards {' '.join(args)} hung")
+
+
+def outputs(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((root / "dist").iterdir()) if p.is_file()}
+
+
+def fresh_build(root: Path, *flags: str, **env: str) -> dict[str, bytes]:
+    shutil.rmtree(root / "dist", ignore_errors=True)
+    (root / "decks" / "registry.lock.json").unlink(missing_ok=True)
+    result = cli(root, "build", *flags, **env)
+    assert result.returncode == 0, result.stderr
+    return outputs(root)
+
+
+# --- 1. cache entries are authenticated -------------------------------------------------------
+
+
+def plant(root: Path, evil_notes: object) -> int:
+    """Rewrite every cache entry as someone without the user's secret can: same magic line, a
+    sha256 of the new payload, the new payload (a planted .apkg, or planted notes)."""
+    planted = 0
+    for path in (root / CACHE).rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        head = data.index(b"\n") + 1
+        payload = data[head + 32 :]
+        if payload.startswith(b"PK"):
+            new = b"PK planted deck"
+        else:
+            try:
+                value = pickle.loads(payload)
+            except Exception:
+                continue
+            if not (isinstance(value, tuple) and value and isinstance(value[0], tuple)):
+                continue
+            if not value[0] or not isinstance(value[0][0], DeckNote):
+                continue
+            new = pickle.dumps((evil_notes(value[0]), value[1]))  # type: ignore[operator]
+        path.write_bytes(data[:head] + hashlib.sha256(new).digest() + new)
+        planted += 1
+    return planted
+
+
+def test_planted_cache_entries_never_reach_the_deck(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    clean = fresh_build(root, "--no-cache")
+    assert fresh_build(root) == clean  # fills the cache
+
+    def script(notes: tuple[DeckNote, ...]) -> tuple[DeckNote, ...]:
+        fields = ("<script>alert(1)</script>",)
+        return tuple(dataclasses.replace(n, fields=fields * len(n.fields)) for n in notes)
+
+    assert plant(root, script) >= 2
+    assert fresh_build(root) == clean
+
+
+def test_a_tiny_planted_pickle_with_shared_references_does_not_hang_the_build(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    clean = fresh_build(root, "--no-cache")
+    fresh_build(root)
+    nested: object = ("x",)
+    for _ in range(40):  # 2**40 references to one string, a few hundred bytes pickled
+        nested = (nested, nested)
+
+    def bomb(notes: tuple[DeckNote, ...]) -> tuple[DeckNote, ...]:
+        return tuple(dataclasses.replace(n, fields=nested) for n in notes)  # type: ignore[arg-type]
+
+    assert plant(root, bomb) >= 1
+    assert fresh_build(root) == clean
+
+
+def test_the_cache_is_off_when_its_secret_cannot_be_made(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    clean = fresh_build(root, "--no-cache")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the key's folder would be")
+    assert fresh_build(root, MLOPS_CARDS_CACHE_KEY=str(blocked / "cache.key")) == clean
+    assert not any(p.is_file() for p in (root / CACHE).rglob("*"))
+
+
+# --- 2. templates are files inside the templates folder ---------------------------------------
+
+
+def templated(tmp_path: Path) -> tuple[Path, Path]:
+    root = project(tmp_path, MANIFEST + "templates: ../tpl\n")
+    shutil.copytree(ROOT / "card_templates", root / "tpl")
+    return root, root / "tpl" / "question" / "style.css"
+
+
+@pytest.mark.parametrize("target", ["/proc/self/environ", "/etc/passwd", "/dev/zero"])
+def test_a_template_linked_outside_its_folder_is_refused(tmp_path: Path, target: str) -> None:
+    root, css = templated(tmp_path)
+    css.unlink(missing_ok=True)
+    css.symlink_to(target)
+    result = cli(root, "build", MLOPS_CARDS_SECRET_VALUE="hunter2-secret")
+    assert result.returncode == 1, result.stdout
+    assert "outside the templates folder" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (root / "dist").exists()
+
+
+def test_a_template_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    root, css = templated(tmp_path)
+    css.unlink(missing_ok=True)
+    os.mkfifo(css)
+    result = cli(root, "build")
+    assert result.returncode == 1
+    assert "not a regular file" in result.stderr
+
+
+def test_a_template_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    root, css = templated(tmp_path)
+    css.write_text("/* padding */\n" * 100_000)
+    result = cli(root, "build")
+    assert result.returncode == 1
+    assert "card template is 1.3 MB; the limit is 1 MB" in result.stderr
+
+
+# --- 3. every file is read through one bounded, non-blocking reader ---------------------------
+
+
+def test_a_lock_file_linked_to_dev_zero_is_refused(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "decks" / "registry.lock.json").symlink_to("/dev/zero")
+    result = cli(root, "build")
+    assert result.returncode == 1
+    assert "registry.lock.json: not a regular file" in result.stderr
+
+
+@pytest.mark.parametrize("how", ["beside the manifest", "--lock"])
+def test_a_lock_file_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path, how: str) -> None:
+    root = project(tmp_path)
+    if how == "--lock":
+        os.mkfifo(root / "fifo.lock.json")
+        lesson = "course/1. Registries.md"
+        result = cli(root, "build", lesson, "-o", "dist/x.apkg", "--lock", "fifo.lock.json")
+    else:
+        os.mkfifo(root / "decks" / "registry.lock.json")
+        result = cli(root, "build")
+    assert result.returncode == 1
+    assert "lock.json: not a regular file" in result.stderr
+
+
+def test_a_manifest_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    os.mkfifo(root / "decks" / "other.yaml")
+    result = cli(root, "build", "decks/other.yaml")
+    assert result.returncode == 1
+    assert "not a regular file" in result.stderr
+
+
+def test_the_one_reader_refuses_links_when_asked_and_reads_bounded(tmp_path: Path) -> None:
+    from mlops_cards.errors import CardsError
+    from mlops_cards.limits import read_limited
+
+    real = tmp_path / "real.txt"
+    real.write_bytes(b"12345")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    assert read_limited(link, 5, "link", "file", "") == b"12345"
+    with pytest.raises(CardsError, match="symbolic link"):
+        read_limited(link, 5, "link", "file", "", follow_links=False)
+    with pytest.raises(CardsError, match="the limit is 4 bytes"):
+        read_limited(real, 4, "real", "file", "shorten it")
+    with pytest.raises(CardsError, match="NUL byte"):
+        read_limited(Path("a\0b"), 4, "a", "file", "")
