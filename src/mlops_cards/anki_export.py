@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_cards.deckdata import DeckNote, ExportDeck, NoteTypeLike
+from mlops_cards.limits import read_media
 
 if TYPE_CHECKING:  # imported where used: a build whose .apkg is cached never loads genanki
     import genanki
@@ -151,5 +152,5 @@ def apkg_bytes(deck: ExportDeck) -> bytes:
         index = {str(i): name for i, (name, _) in enumerate(media)}
         archive.writestr(_entry("media"), json.dumps(index, ensure_ascii=False), compresslevel=6)
         for i, (_, path) in enumerate(media):
-            archive.writestr(_entry(str(i)), path.read_bytes(), compresslevel=6)
+            archive.writestr(_entry(str(i)), read_media(path), compresslevel=6)
     return buffer.getvalue()

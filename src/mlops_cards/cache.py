@@ -43,6 +43,7 @@ from mlops_cards.limits import (
     MAX_LESSON_BYTES,
     MAX_YAML_BYTES,
     read_limited,
+    read_media,
 )
 from mlops_cards.models import Lesson, LessonContent
 from mlops_cards.parallel import precompute
@@ -579,6 +580,6 @@ def apkg_key(cache: Cache, deck: ExportDeck) -> str:
             yield repr(note)
         for name, path in deck.media:
             yield name
-            yield hashlib.sha256(path.read_bytes()).digest()
+            yield hashlib.sha256(read_media(path)).digest()
 
     return cache.key("apkg", parts())

@@ -368,13 +368,22 @@ def _looks_like_svg(data: bytes) -> bool:
     return head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096].lower()
 
 
+_IMAGE_ADVICE = "shrink or compress it, or link it from the web"
+
+
+def read_media(path: Path) -> bytes:
+    """An image already checked by `read_image` (`path` resolved), read again to be bundled:
+    bounded and without blocking still, in case the file was swapped meanwhile."""
+    return read_limited(
+        path, MAX_IMAGE_BYTES, str(path), "image", _IMAGE_ADVICE, follow_links=False
+    )
+
+
 def read_image(path: Path, src: str, where: str) -> bytes:
     """The bytes of an image to bundle: a real PNG/JPEG/GIF/WebP, under MAX_IMAGE_BYTES, whose
     name ends as its format does. `where` is `lesson:line`, `src` the path as written."""
     name = f"{where}: image {src!r}"
-    data = read_limited(
-        path, MAX_IMAGE_BYTES, name, "image", "shrink or compress it, or link it from the web"
-    )
+    data = read_limited(path, MAX_IMAGE_BYTES, name, "image", _IMAGE_ADVICE, follow_links=False)
     kind = image_kind(data)
     if kind is None:
         if _looks_like_svg(data):
