@@ -8,7 +8,7 @@ from mlops_cards.manifest import CardKinds
 from mlops_cards.models import Card, Lesson, LessonContent
 from mlops_cards.notes import NoteBuilder, cloze_markdown, order_lessons
 from mlops_cards.notetypes import load_note_types
-from mlops_cards.render import CardRenderer
+from mlops_cards.render import CardRenderer, cloze_marker
 
 TYPES = load_note_types()
 
@@ -97,7 +97,8 @@ def test_lessons_ordered_by_sort_then_path() -> None:
 
 
 def test_cloze_finds_the_term_whatever_its_case() -> None:
-    assert cloze_markdown("A Pipeline runs.", "pipeline") == "A {{c1::Pipeline}} runs."
+    marker = cloze_marker(1, "Pipeline")
+    assert cloze_markdown("A Pipeline runs.", "pipeline") == f"A {marker} runs."
     assert cloze_markdown("Nothing here.", "pipeline") is None
 
 

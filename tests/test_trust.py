@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import pickle
 import shutil
+import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -229,3 +232,122 @@ def test_the_one_reader_refuses_links_when_asked_and_reads_bounded(tmp_path: Pat
         read_limited(real, 4, "real", "file", "shorten it")
     with pytest.raises(CardsError, match="NUL byte"):
         read_limited(Path("a\0b"), 4, "a", "file", "")
+
+
+# --- 4. nothing unsanitised reaches a card, a deck name or the description --------------------
+
+
+def collection(apkg: Path, tmp_path: Path) -> sqlite3.Connection:
+    """The SQLite collection inside an .apkg, unpacked beside the test."""
+    with zipfile.ZipFile(apkg) as archive:
+        target = tmp_path / f"{apkg.stem}-collection.anki2"
+        target.write_bytes(archive.read("collection.anki2"))
+    return sqlite3.connect(target)
+
+
+def all_text(apkg: Path, tmp_path: Path) -> str:
+    db = collection(apkg, tmp_path)
+    try:
+        (decks,) = db.execute("SELECT decks FROM col").fetchone()
+        fields = [row[0] for row in db.execute("SELECT flds FROM notes")]
+    finally:
+        db.close()
+    return decks + "\n".join(fields)
+
+
+def test_the_description_and_deck_names_are_sanitised(tmp_path: Path) -> None:
+    manifest = MANIFEST + (
+        "description: '<script>alert(1)</script><img src=x onerror=alert(2)><b>Hi</b>'\n"
+    )
+    root = project(tmp_path, manifest)
+    lesson = root / "course" / "1. Registries.md"
+    lesson.write_text(LESSON.replace("# Registries", "# Reg <img src=x onerror=alert(3)>istries"))
+    result = cli(root, "build")
+    assert result.returncode == 0, result.stderr
+    db = collection(root / "dist" / "registry.apkg", tmp_path)
+    (decks_json,) = db.execute("SELECT decks FROM col").fetchone()
+    db.close()
+    decks = json.loads(decks_json)
+    names = sorted(d["name"] for d in decks.values())
+    assert all("<" not in name and "onerror" not in name for name in names), names
+    description = next(d["desc"] for d in decks.values() if d["name"] == "Registry Course")
+    assert "<b>Hi</b>" in description
+    assert "script" not in description and "onerror" not in description
+
+
+def test_fields_republished_from_the_lock_by_retire_are_sanitised_again(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    assert cli(root, "build").returncode == 0
+    lock_path = root / "decks" / "registry.lock.json"
+    lock = json.loads(lock_path.read_text())
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>[sound:../../etc/passwd]"
+    for note in lock["notes"].values():
+        note["fields"] = [evil + " {{c1::x}}" for _ in note["fields"]]
+    lock_path.write_text(json.dumps(lock))
+    lesson = root / "course" / "1. Registries.md"
+    lesson.write_text(LESSON.replace(":pencil: Q1. Why keep every model version?\n", ""))
+    (root / "course" / "1. Registries.yaml").unlink()
+    result = cli(root, "build", "--retire")
+    assert result.returncode == 0, result.stderr
+    assert "1 retired (published" in result.stdout
+    text = all_text(root / "dist" / "registry.apkg", tmp_path)
+    assert "alert(2)" not in text and "alert(1)" not in text
+    assert "[sound:" not in text and "{{c1::x}}" not in text
+
+
+CLOZE_LESSON = """\
+# Widgets
+
+:bell: **Wid}}get**: a part that {{c2::thing}} holds, with [sound:../../etc/passwd] in it.
+"""
+
+
+def test_cloze_markers_in_lesson_text_make_no_cards_and_break_none(tmp_path: Path) -> None:
+    pytest.importorskip("anki")
+    from mlops_cards.verify import verify_deck
+
+    root = project(tmp_path)
+    (root / "course" / "1. Registries.md").write_text(CLOZE_LESSON)
+    (root / "course" / "1. Registries.yaml").unlink()
+    result = cli(root, "build")
+    assert result.returncode == 0, result.stderr
+    apkg = root / "dist" / "registry.apkg"
+    db = collection(apkg, tmp_path)
+    rows = db.execute(
+        "SELECT n.flds, count(c.id) FROM notes n JOIN cards c ON c.nid = n.id "
+        "WHERE n.flds LIKE '%{{c1::%' GROUP BY n.id"
+    ).fetchall()
+    db.close()
+    assert len(rows) == 1
+    text, cards = rows[0]
+    assert cards == 1
+    # one marker, closed once: the author's `}}` and `{{c2::` are shown, not parsed
+    assert text.split("\x1f")[0].count("}}") == 1
+    assert "{{c1::Wid}&#125;get}}" in text
+    assert "[sound:" not in text
+    result_verify = verify_deck(apkg)
+    assert result_verify.ok and result_verify.cloze_problems == ()
+
+
+def test_verify_finds_cloze_markers_that_do_not_match(tmp_path: Path) -> None:
+    pytest.importorskip("anki")
+    root = project(tmp_path)
+    assert cli(root, "build").returncode == 0
+    apkg = root / "dist" / "registry.apkg"
+    db = collection(apkg, tmp_path)
+    db.execute(
+        "UPDATE notes SET flds = 'A {{c1::Wid}}get}} and {{c2::x}}' || substr(flds, instr(flds, "
+        "char(31))) WHERE flds LIKE '%{{c1::%'"
+    )
+    db.commit()
+    db.close()
+    broken = tmp_path / "broken.apkg"
+    with zipfile.ZipFile(apkg) as old, zipfile.ZipFile(broken, "w") as new:
+        for item in old.infolist():
+            data = old.read(item.filename)
+            if item.filename == "collection.anki2":
+                data = (tmp_path / "registry-collection.anki2").read_bytes()
+            new.writestr(item, data)
+    result = cli(root, "verify", str(broken))
+    assert result.returncode == 1, result.stdout
+    assert "2 cloze markers opened, 3 `}}` closing" in result.stdout

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_cards.deckdata import DeckNote, ExportDeck, NoteTypeLike
 from mlops_cards.limits import read_media
+from mlops_cards.render import clean_field, plain_name
 
 if TYPE_CHECKING:  # imported where used: a build whose .apkg is cached never loads genanki
     import genanki
@@ -48,21 +49,27 @@ def _model(notetype: NoteTypeLike) -> genanki.Model:
     )
 
 
-def _note(model: genanki.Model, note: DeckNote) -> genanki.Note:
+def _note(model: genanki.Model, note: DeckNote, media: set[str]) -> genanki.Note:
     import genanki
 
-    return genanki.Note(model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid)
+    fields = list(note.fields)
+    if note.retired:  # republished from the lock file, which anyone may have edited
+        fields = [clean_field(text, media) for text in fields]
+    return genanki.Note(model=model, fields=fields, tags=list(note.tags), guid=note.guid)
 
 
 def _fill_collection(deck: ExportDeck, db_path: Path) -> None:
     import genanki
 
     models = {nt.model_id: _model(nt) for nt, _ in deck.notetypes}
-    decks = {deck.name: genanki.Deck(deck.deck_id, deck.name, deck.description)}
+    # Names and the description come from titles and the manifest: plain text, sanitised HTML.
+    description = clean_field(deck.description)
+    decks = {deck.name: genanki.Deck(deck.deck_id, plain_name(deck.name), description)}
     for name, deck_id in deck.subdecks:
-        decks[name] = genanki.Deck(deck_id, name)
+        decks[name] = genanki.Deck(deck_id, plain_name(name))
+    media = {name for name, _ in deck.media}
     for note in deck.notes:
-        decks[note.deck].add_note(_note(models[note.notetype], note))
+        decks[note.deck].add_note(_note(models[note.notetype], note, media))
     for model in models.values():
         decks[deck.name].add_model(model)
 

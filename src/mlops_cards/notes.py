@@ -17,7 +17,7 @@ from mlops_cards.errors import CardsError
 from mlops_cards.identity import note_guid, note_tags, subdeck_name
 from mlops_cards.manifest import CardKinds
 from mlops_cards.models import Card, LessonContent
-from mlops_cards.render import CardRenderer
+from mlops_cards.render import CardRenderer, anki_inert, cloze_marker, without_cloze_markers
 
 # Card kind -> note type kind. Extra cards from YAML are questions the lesson did not ask.
 NOTETYPE_OF = {"question": "question", "extra": "question", "objective": "objective"}
@@ -53,16 +53,24 @@ def order_lessons(deck: str, contents: list[LessonContent]) -> list[LessonDeck]:
     return result
 
 
+def _text(plain: str) -> str:
+    """A plain-text field: escaped HTML, and no Anki syntax (`[sound:...]`, `{{...}}`)."""
+    return anki_inert(html.escape(plain))
+
+
 def _squeezed(markdown: str) -> str:
     return " ".join(markdown.split()).casefold()
 
 
 def cloze_markdown(sentence: str, term: str) -> str | None:
     """The sentence with the first mention of `term` as cloze c1; None when it is not there."""
+    sentence = without_cloze_markers(sentence)
     match = re.search(re.escape(term), sentence, flags=re.IGNORECASE)
     if not match:
         return None
-    return f"{sentence[: match.start()]}{{{{c1::{match.group(0)}}}}}{sentence[match.end() :]}"
+    # The renderer makes the marker `{{c1::...}}` and every other `{{`/`}}` inert.
+    marker = cloze_marker(1, match.group(0))
+    return f"{sentence[: match.start()]}{marker}{sentence[match.end() :]}"
 
 
 class NoteBuilder:
@@ -141,14 +149,14 @@ class NoteBuilder:
         front = self._html(card.front, *front_at)
         back = self._html(card.back, *back_at)
         common = {
-            "Lesson": html.escape(lesson.content.lesson.title or lesson.content.lesson.id),
-            "Source": html.escape(source.name),
+            "Lesson": _text(lesson.content.lesson.title or lesson.content.lesson.id),
+            "Source": _text(source.name),
         }
         # A definition taken from the bell sentence itself would show the same words twice.
         repeats = _squeezed(card.back) in _squeezed(card.context)
         if kind == "term":
             return {
-                "Term": html.escape(card.front),  # the term is plain text
+                "Term": _text(card.front),  # the term is plain text
                 "Definition": back,
                 "Sentence": "" if repeats else self._html(card.context, source, line),
                 "Reverse": "y" if self.kinds.reverse else "",
@@ -156,10 +164,11 @@ class NoteBuilder:
             }
         if kind == "cloze":
             extra = "" if repeats else back
-            return {"Text": self._html(cloze, source, line), "Back Extra": extra, **common}
+            text = self.renderer.html(cloze, source=source, line=line, cloze=True)
+            return {"Text": text, "Back Extra": extra, **common}
         if kind == "objective":
             return {"Objective": front, "Answer": back, **common}
-        return {"Front": front, "Back": back, "Label": html.escape(card.label or ""), **common}
+        return {"Front": front, "Back": back, "Label": _text(card.label or ""), **common}
 
     def _html(self, markdown: str, source: Path, line: int) -> str:
         if not markdown:

@@ -48,7 +48,17 @@ if TYPE_CHECKING:
 
     RenderRule = Callable[[Any, Sequence[Token], int, Any, Any], str]
 
-__all__ = ["PYGMENTS_DARK_STYLE", "PYGMENTS_LIGHT_STYLE", "CardRenderer", "pygments_css"]
+__all__ = [
+    "PYGMENTS_DARK_STYLE",
+    "PYGMENTS_LIGHT_STYLE",
+    "CardRenderer",
+    "anki_inert",
+    "clean_field",
+    "cloze_marker",
+    "plain_name",
+    "pygments_css",
+    "sanitise_html",
+]
 
 PYGMENTS_LIGHT_STYLE = "default"
 PYGMENTS_DARK_STYLE = "github-dark"
@@ -119,12 +129,15 @@ class CardRenderer:
         """Bundled file name -> source file, for every local image rendered so far (sorted)."""
         return dict(sorted(self._media.items()))
 
-    def html(self, markdown: str, *, source: Path, line: int) -> str:
+    def html(self, markdown: str, *, source: Path, line: int, cloze: bool = False) -> str:
         """Render one field. `source`/`line` locate the Markdown, for error messages and for
-        resolving relative image paths (relative to `source`'s folder)."""
+        resolving relative image paths (relative to `source`'s folder).
+
+        `cloze=True`: the Markdown holds the tool's own cloze markers (`cloze_marker`), which
+        become Anki's `{{cN::...}}`; any other `{{` or `}}` is shown, never parsed by Anki."""
         if not markdown.strip():
             return ""
-        return self._render(self._md.parse(markdown), source, line)
+        return self._render(self._md.parse(markdown), source, line, cloze)
 
     def inline_html(self, markdown: str, *, source: Path, line: int) -> str:
         """Render a one-line field (a term, a title) without the `<p>` around it: inline
@@ -137,7 +150,7 @@ class CardRenderer:
         """Bundle one local image as a field showing it would; returns its name in the deck."""
         return self._bundle(src, source, line)
 
-    def _render(self, tokens: list[Token], source: Path, line: int) -> str:
+    def _render(self, tokens: list[Token], source: Path, line: int, cloze: bool = False) -> str:
         self._rewrite(tokens, source, line)
         rendered = str(self._md.renderer.render(tokens, self._md.options, {}))
         if html_depth(rendered) > MAX_HTML_DEPTH:
@@ -148,7 +161,8 @@ class CardRenderer:
             )
         # NFC, as Anki stores field text: a checkout with decomposed accents (macOS) must give
         # the same note content, hence the same lock hash.
-        return unicodedata.normalize("NFC", self._sanitise(rendered).strip())
+        clean = anki_inert(self._sanitise(rendered).strip(), cloze=cloze)
+        return unicodedata.normalize("NFC", clean)
 
     # --- token walk ---------------------------------------------------------------------
 
@@ -239,26 +253,82 @@ class CardRenderer:
     # --- sanitiser ----------------------------------------------------------------------
 
     def _sanitise(self, html: str) -> str:
-        media = set(self._media)
+        return sanitise_html(html, set(self._media))
 
-        def keep_attribute(tag: str, attribute: str, value: str) -> str | None:
-            if tag == "img" and attribute == "src":
-                # Only bundled files and web images: a path that was not bundled would point
-                # into the learner's media folder at random.
-                return value if value in media or _REMOTE.match(value) else None
-            return value
 
-        return nh3.clean(
-            html,
-            tags=set(ALLOWED_TAGS),
-            clean_content_tags=set(DROPPED_WITH_CONTENT),
-            attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
-            attribute_filter=keep_attribute,
-            url_schemes=set(ALLOWED_URL_SCHEMES),
-            filter_style_properties=set(ALLOWED_STYLE_PROPERTIES),
-            link_rel=None,
-            strip_comments=True,
-        )
+def sanitise_html(html: str, media: set[str] | frozenset[str] = frozenset()) -> str:
+    """`html` with only the allowlisted tags, attributes and URL schemes; `<img src>` must be
+    one of the bundled `media` names or a web address."""
+
+    def keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "img" and attribute == "src":
+            # Only bundled files and web images: a path that was not bundled would point
+            # into the learner's media folder at random.
+            return value if value in media or _REMOTE.match(value) else None
+        return value
+
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(DROPPED_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        attribute_filter=keep_attribute,
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        filter_style_properties=set(ALLOWED_STYLE_PROPERTIES),
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+# --- Anki's own syntax in field text ----------------------------------------------------------
+# Anki reads some text in a field as instructions, not as text: `{{c1::...}}` makes cloze cards,
+# `[sound:file]` plays a media file, `[latex]`, `[$]` and `[$$]` run LaTeX on the learner's
+# machine, `[anki:tts]` speaks. In text from a lesson or YAML these are shown as written: an
+# entity for their first character (after the sanitiser, which would decode it again).
+#
+# The tool's own cloze markers are written with two private-use characters (`cloze_marker`),
+# which no author text may carry into a cloze field: the renderer turns them into `{{cN::` and
+# `}}` only when asked (`html(..., cloze=True)`), after every author `{{`/`}}` was made inert.
+CLOZE_OPEN = "\ue000"  # the tool's `{{` of a cloze marker
+CLOZE_CLOSE = "\ue001"  # the tool's `}}`
+_ANKI_TAG = re.compile(r"\[(?=sound:|/?latex\]|/?\$\$?\]|/?anki:)", re.IGNORECASE)
+_BRACES = re.compile(r"\{\{|\}\}")
+
+
+def cloze_marker(number: int, text: str) -> str:
+    """Markdown for `{{c<number>::text}}`, a marker only the tool can write (see above)."""
+    return f"{CLOZE_OPEN}c{number}::{without_cloze_markers(text)}{CLOZE_CLOSE}"
+
+
+def without_cloze_markers(text: str) -> str:
+    """Author text with the marker characters removed: they are the tool's alone."""
+    return text.replace(CLOZE_OPEN, "").replace(CLOZE_CLOSE, "")
+
+
+def anki_inert(html: str, *, cloze: bool = False) -> str:
+    """Sanitised HTML in which Anki finds no cloze, sound, LaTeX or TTS syntax but the tool's
+    own cloze markers (when `cloze`)."""
+    html = _ANKI_TAG.sub("&#91;", html)
+    html = _BRACES.sub(lambda m: "&#123;{" if m.group() == "{{" else "}&#125;", html)
+    if cloze:
+        return html.replace(CLOZE_OPEN, "{{").replace(CLOZE_CLOSE, "}}")
+    return without_cloze_markers(html)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
+_ANY_TAG = re.compile(r"<[^<>]*>|[<>]")
+
+
+def plain_name(name: str) -> str:
+    """A deck name as plain text: no HTML tags, no control or text-direction characters."""
+    clean = _CONTROL.sub(" ", _ANY_TAG.sub("", name))
+    return " ".join(clean.split()) or "Deck"
+
+
+def clean_field(html: str, media: set[str] | frozenset[str] = frozenset()) -> str:
+    """A field or description from outside this build (a lock file, a manifest) made as safe
+    as a rendered one: sanitised, Anki syntax inert."""
+    return anki_inert(sanitise_html(html, media).strip())
 
 
 def media_name(path: Path, content: bytes) -> str:

@@ -8,6 +8,7 @@ Needs the optional `anki` package (`pip install 'mlops-cards[anki]'`).
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,10 +39,11 @@ class Verification:
     empty_cards: int
     missing_media: tuple[str, ...]
     upgrade: Upgrade | None = None
+    cloze_problems: tuple[str, ...] = ()  # "guid: what is wrong", per cloze note
 
     @property
     def ok(self) -> bool:
-        clean = self.empty_cards == 0 and not self.missing_media
+        clean = self.empty_cards == 0 and not self.missing_media and not self.cloze_problems
         if self.upgrade is None:
             return clean
         return clean and self.upgrade.conflicting == 0 and self.upgrade.notetypes_copied == 0
@@ -49,6 +51,7 @@ class Verification:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["missing_media"] = list(self.missing_media)
+        data["cloze_problems"] = list(self.cloze_problems)
         return data
 
 
@@ -97,12 +100,40 @@ def verify_deck(apkg: Path, previous: Path | None = None) -> Verification:
             cards = col.card_count()
             empty = sum(len(n.card_ords) for n in col.get_empty_cards().notes)
             missing = tuple(sorted(col.media.check().missing))
+            clozes = _cloze_problems(col)
         finally:
             col.close()
         upgrade = (
             None if previous is None else _upgrade(collection_class, Path(scratch), apkg, previous)
         )
-    return Verification(notes, cards, empty, missing, upgrade)
+    return Verification(notes, cards, empty, missing, upgrade, clozes)
+
+
+_CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
+
+
+def _cloze_problems(col: Any) -> tuple[str, ...]:
+    """Cloze notes whose cards are not the ones their text asks for: markers that do not pair
+    up (a `}}` in the text closes one early), numbers that skip (`c2` without `c1`), or a card
+    count that differs from the numbers written. The tool writes `c1` only, and more only
+    where the author wrote them; any other `{{`/`}}` in a field is made inert."""
+    problems = []
+    for nid in col.find_notes(""):
+        note = col.get_note(nid)
+        if note.note_type()["type"] != 1:  # 1: a cloze note type
+            continue
+        text = note.fields[0]
+        numbers = sorted({int(n) for n in _CLOZE_OPEN.findall(text)})
+        opened, closed = len(_CLOZE_OPEN.findall(text)), text.count("}}")
+        if opened != closed:
+            problems.append(f"{note.guid}: {opened} cloze markers opened, {closed} `}}}}` closing")
+        elif numbers != list(range(1, len(numbers) + 1)):
+            problems.append(f"{note.guid}: cloze numbers {numbers} do not run from c1")
+        elif len(note.card_ids()) != len(numbers):
+            problems.append(
+                f"{note.guid}: {len(note.card_ids())} cards for cloze numbers {numbers}"
+            )
+    return tuple(problems)
 
 
 @contextmanager
@@ -147,6 +178,7 @@ def format_verification(apkg: Path, result: Verification) -> str:
         f"{apkg}: {result.notes} notes, {result.cards} cards",
         f"  empty cards: {result.empty_cards}",
         f"  missing media: {', '.join(result.missing_media) or 'none'}",
+        *(f"  cloze: {problem}" for problem in result.cloze_problems),
     ]
     if result.upgrade is not None:
         u = result.upgrade
