@@ -3,6 +3,7 @@ reach outside the course folder or destroy work. Every input is made here, in tm
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -43,8 +44,9 @@ def course(tmp_path: Path, answer: str = "plain", lesson: str = LESSON) -> Path:
 
 def build_in_process(folder: Path, out: Path) -> None:
     apkg = out / "hostile.apkg"
-    manifest = adhoc_manifest([folder / "hostile.md"], apkg)
-    build([DeckTarget(manifest, apkg, out / "hostile.lock.json")], out)
+    with contextlib.chdir(folder):  # an ad-hoc deck's course is the current folder
+        manifest = adhoc_manifest([folder / "hostile.md"], apkg)
+        build([DeckTarget(manifest, apkg, out / "hostile.lock.json")], out)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

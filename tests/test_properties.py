@@ -4,6 +4,7 @@ keys, not texts; identical input builds identical bytes."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -106,7 +107,8 @@ def _yaml_quote(text: str) -> str:
 def build_bytes(path: Path, out: Path) -> dict[str, bytes] | None:
     apkg = out / "l.apkg"
     try:
-        build([DeckTarget(adhoc_manifest([path], apkg), apkg, out / "l.lock.json")], out)
+        with contextlib.chdir(path.parent):  # an ad-hoc deck's course is the current folder
+            build([DeckTarget(adhoc_manifest([path], apkg), apkg, out / "l.lock.json")], out)
     except CardsError:
         return None
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}

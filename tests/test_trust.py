@@ -351,3 +351,63 @@ def test_verify_finds_cloze_markers_that_do_not_match(tmp_path: Path) -> None:
     result = cli(root, "verify", str(broken))
     assert result.returncode == 1, result.stdout
     assert "2 cloze markers opened, 3 `}}` closing" in result.stdout
+
+
+# --- 5. nothing outside the course is read ----------------------------------------------------
+
+
+def outside(tmp_path: Path) -> Path:
+    """A lesson outside the project, with a picture beside it: neither may reach a deck."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "secret.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"secret" * 8)
+    (folder / "lesson.md").write_text("# Outside\n\n:pencil: Q1. What is the SECRET-TEXT?\n")
+    (folder / "lesson.yaml").write_text("questions:\n  Q1:\n    answer: '![s](secret.png)'\n")
+    return folder
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ("/**/*.md", "is an absolute path"),
+        ("../../outside/lesson.md", "lies outside the course folder"),
+        ("../../outside/*.md", "lies outside the course folder"),
+        ("../../**/lesson.md", "lies outside the course folder"),
+    ],
+)
+def test_manifest_lessons_outside_the_project_are_refused(
+    tmp_path: Path, entry: str, message: str
+) -> None:
+    outside(tmp_path)
+    root = project(tmp_path / "project", MANIFEST.replace("../course/*.md", repr(entry)))
+    result = cli(root, "build")
+    assert result.returncode == 1
+    assert message in result.stderr, result.stderr
+    assert not (root / "dist").exists()
+
+
+def test_symlinked_lessons_are_skipped_and_never_read(tmp_path: Path) -> None:
+    folder = outside(tmp_path)
+    root = project(tmp_path / "project", MANIFEST.replace("../course/*.md", "../course"))
+    (root / "course" / "2. linked.md").symlink_to(folder / "lesson.md")
+    result = cli(root, "build")
+    assert result.returncode == 0, result.stderr
+    assert "SECRET-TEXT" not in all_text(root / "dist" / "registry.apkg", tmp_path)
+    # named in the manifest itself, a link out is refused
+    (root / "decks" / "registry.yaml").write_text(
+        MANIFEST.replace(
+            "[../course/*.md]", "['../course/1. Registries.md', '../course/2. linked.md']"
+        )
+    )
+    result = cli(root, "build")
+    assert result.returncode == 1
+    assert "lies outside the course folder" in result.stderr
+
+
+def test_an_adhoc_build_reads_nothing_outside_the_current_folder(tmp_path: Path) -> None:
+    folder = outside(tmp_path)
+    root = project(tmp_path / "project")
+    result = cli(root, "build", str(folder / "lesson.md"), "-o", "dist/x.apkg")
+    assert result.returncode == 1
+    assert "lesson lies outside the current folder" in result.stderr
+    assert not (root / "dist").exists()

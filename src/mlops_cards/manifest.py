@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import glob
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,24 @@ class DeckManifest:
     def lock_path(self) -> Path:
         """`decks/<deck>.lock.json` beside the manifest."""
         return self.path.with_name(self.path.stem + ".lock.json")
+
+
+def project_root(manifest: Path) -> Path:
+    """The course folder of a manifest: the project above `decks/`, else the manifest's folder.
+    Nothing outside it is read: no lesson, no image."""
+    base = manifest.parent.resolve()
+    return base.parent if base.name == "decks" else base
+
+
+def outside_course(lessons: tuple[Path, ...] | list[Path], root: Path) -> Path | None:
+    """The first lesson path (a link is followed) that lies outside `root`, if any."""
+    for lesson in lessons:
+        try:
+            if not lesson.resolve().is_relative_to(root):
+                return lesson
+        except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte
+            return lesson
+    return None
 
 
 def find_manifests(root: Path) -> list[Path]:
@@ -213,8 +232,29 @@ class _Reader:
             return ()
         items = node.value if isinstance(node, yaml.SequenceNode) else [node] * len(entries)
         found: dict[Path, None] = {}  # ordered, and a set: `in` on a list was quadratic
+        course = project_root(self.path)
         for entry, item in zip(entries, items, strict=True):
-            matches = self._expand(entry)
+            if os.path.isabs(entry) or os.path.splitdrive(entry)[0]:
+                self.error(
+                    item, f"`{entry}` is an absolute path", "write it relative to the manifest"
+                )
+                continue
+            # The folder a glob starts from must lie in the course: `../../**/*.md` does not.
+            start = re.split(r"[*?\[]", entry, maxsplit=1)[0]
+            if outside_course([Path(os.path.normpath(self.path.parent / start))], course):
+                self.error(
+                    item,
+                    f"`{entry}` lies outside the course folder {course}",
+                    "lessons live in the project that holds decks/",
+                )
+                continue
+            # Nothing outside the course is a lesson, nor is a link a glob meets (as in folders).
+            matches = [
+                m
+                for m in self._expand(entry)
+                if outside_course([m], course) is None
+                and not (m.is_symlink() and not _GLOB_CHARS.isdisjoint(entry))
+            ]
             if not matches:
                 self.error(
                     item, f"no lessons match `{entry}`", "paths are relative to the manifest"

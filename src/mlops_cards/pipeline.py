@@ -23,7 +23,7 @@ from mlops_cards.deckdata import DeckNote, ExportDeck
 from mlops_cards.errors import CardsError
 from mlops_cards.identity import stable_id
 from mlops_cards.lockfile import Lock, lock_bytes, lock_differences, read_lock, update_lock
-from mlops_cards.manifest import CardKinds, DeckManifest
+from mlops_cards.manifest import CardKinds, DeckManifest, outside_course, project_root
 from mlops_cards.models import Diagnostic, LessonContent
 from mlops_cards.notes import NoteBuilder, order_lessons
 from mlops_cards.notetypes import load_note_types
@@ -100,19 +100,27 @@ def build_time() -> int:
 
 
 def course_root(manifest: DeckManifest) -> Path:
-    """The folder no image may leave: the project (above `decks/`) and every lesson folder."""
-    folders = [p.resolve().parent for p in manifest.lessons]
-    # An ad-hoc deck (`build LESSON -o FILE.apkg`) has no manifest file: its output folder
-    # is no part of the course, or `-o /tmp/x.apkg` would open the whole disk to images.
-    if manifest.path.is_file():
-        base = manifest.path.parent.resolve()
-        folders.append(base.parent if base.name == "decks" else base)
-    return Path(os.path.commonpath(folders))
+    """The folder nothing is read outside of: the project (above `decks/`) of a manifest, the
+    current folder for an ad-hoc deck (`build LESSON -o FILE.apkg`)."""
+    root = project_root(manifest.path) if manifest.path.is_file() else Path.cwd().resolve()
+    outside = outside_course(manifest.lessons, root)
+    if outside is not None:
+        raise CardsError(
+            f"{outside}: lesson lies outside the course folder {root} "
+            "(run mlops-cards in the folder that holds the course)"
+        )
+    return root
 
 
 def adhoc_manifest(lessons: list[Path], output: Path) -> DeckManifest:
     """A deck built straight from lesson files, named after the output file."""
     name = output.stem
+    outside = outside_course(lessons, Path.cwd().resolve())
+    if outside is not None:  # never read, not even to report its errors
+        raise CardsError(
+            f"{outside}: lesson lies outside the current folder {Path.cwd().resolve()} "
+            "(run mlops-cards in the folder that holds the course)"
+        )
     return DeckManifest(
         path=output.with_suffix(".yaml"),
         name=name,
