@@ -4,6 +4,7 @@ Each test reproduces one attack or fault of issue 14; every input is made here, 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -411,3 +412,87 @@ def test_an_adhoc_build_reads_nothing_outside_the_current_folder(tmp_path: Path)
     assert result.returncode == 1
     assert "lesson lies outside the current folder" in result.stderr
     assert not (root / "dist").exists()
+
+
+# --- 6. one build at a time per output folder -------------------------------------------------
+
+HOLDER = """\
+import sys
+from pathlib import Path
+from mlops_cards.atomic import exclusive
+with exclusive([Path(sys.argv[1])]):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_second_build_into_the_same_folder_stops_with_a_clear_message(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT / "src")}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(root / "dist")],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        result = cli(root, "build")
+        assert result.returncode == 1
+        assert result.stderr == (
+            f"error: another build is writing {root / 'dist'} (pid {holder.pid}); "
+            "wait for it or stop it, then build again\n"
+        )
+        assert not (root / "decks" / "registry.lock.json").exists()
+    finally:
+        assert holder.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # it may have failed already
+            holder.stdin.write("\n")
+            holder.stdin.close()
+        holder.wait(timeout=HANG)
+    assert cli(root, "build").returncode == 0
+    assert not list(root.rglob(".mlops-cards.lock"))  # the lock files do not stay behind
+
+
+# --- 7. kill -9 between the final renames -----------------------------------------------------
+
+CRASH_AFTER_FIRST_RENAME = """\
+import os, sys
+real = os.replace
+def replace(src, dst):
+    real(src, dst)
+    if str(dst).endswith(".apkg"):
+        os._exit(137)  # as kill -9 would: no finally, no cleanup
+os.replace = replace
+from mlops_cards.cli import cli
+sys.argv = ["mlops-cards", *sys.argv[1:]]
+cli()
+"""
+
+
+def test_a_build_killed_between_its_renames_is_finished_by_the_next_command(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    assert cli(root, "build").returncode == 0
+    lesson = root / "course" / "1. Registries.md"
+    lesson.write_text(LESSON.replace("Why keep", "Why should we keep"))
+    env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT / "src")}
+    killed = subprocess.run(
+        [sys.executable, "-c", CRASH_AFTER_FIRST_RENAME, "build"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+    )
+    assert killed.returncode == 137, killed.stderr
+    sums = (root / "dist" / "SHA256SUMS").read_text()
+    apkg = hashlib.sha256((root / "dist" / "registry.apkg").read_bytes()).hexdigest()
+    assert apkg not in sums  # the mix a crash leaves: a new deck, the old checksums
+    # The next command finishes the renames first: the lock matches, and so do the sums.
+    frozen = cli(root, "build", "--frozen")
+    assert frozen.returncode == 0, frozen.stderr
+    assert apkg in (root / "dist" / "SHA256SUMS").read_text()
+    assert not [p for p in root.rglob(".*") if p.name.endswith(".tmp") or "journal" in p.name]

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from mlops_cards.anki_export import apkg_bytes
-from mlops_cards.atomic import write_files
+from mlops_cards.atomic import holding, write_files
 from mlops_cards.cache import Cache, LessonLoader, apkg_key, deck_notes, notes_context
 from mlops_cards.checklist import PdfUnavailable, checklist_files, require_pdf
 from mlops_cards.deckdata import DeckNote, ExportDeck
@@ -379,6 +379,14 @@ def release_notes(decks: tuple[DeckReport, ...]) -> str:
     return "\n".join(lines)
 
 
+def _written_folders(
+    targets: list[DeckTarget], out_dir: Path, *_: object, **__: object
+) -> list[Path]:
+    """Where `build` writes: one build at a time there (atomic.holding)."""
+    return [out_dir, *(t.output.parent for t in targets), *(t.lock.parent for t in targets)]
+
+
+@holding(_written_folders)
 def build(
     targets: list[DeckTarget],
     out_dir: Path,

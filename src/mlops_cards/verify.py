@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_cards.atomic import recover_if_idle
 from mlops_cards.errors import CardsError
 
 INSTALL_HINT = "verifying a deck needs the Anki engine: pip install 'mlops-cards[anki]'"
@@ -82,6 +83,7 @@ def _import(col: Any, apkg: Path) -> Any:
 
 
 def _check_file(apkg: Path) -> None:
+    recover_if_idle(apkg.parent)  # a build killed during its renames: finish them first
     if not apkg.is_file():
         raise CardsError(f"{apkg}: no such deck file")
 
