@@ -496,3 +496,66 @@ def test_a_build_killed_between_its_renames_is_finished_by_the_next_command(
     assert frozen.returncode == 0, frozen.stderr
     assert apkg in (root / "dist" / "SHA256SUMS").read_text()
     assert not [p for p in root.rglob(".*") if p.name.endswith(".tmp") or "journal" in p.name]
+
+
+# --- 8. file:line messages, never an internal error -------------------------------------------
+
+
+def one_answer(root: Path, answer: str) -> subprocess.CompletedProcess[str]:
+    (root / "course" / "1. Registries.yaml").write_text(
+        f"questions:\n  Q1:\n    answer: {json.dumps(answer)}\n"
+    )
+    return cli(root, "build")
+
+
+@pytest.mark.parametrize(
+    "src, message",
+    [
+        ("images/ok.png%00.txt", "holds a control character"),
+        ("images/ok.png%0a.txt", "holds a control character"),
+        ("images/" + "a" * 300 + ".png", "cannot be opened (File name too long)"),
+        ("images/" + "a/" * 3000 + "b.png", "cannot be opened"),
+    ],
+)
+def test_odd_image_names_are_errors_at_their_line(tmp_path: Path, src: str, message: str) -> None:
+    root = project(tmp_path)
+    (root / "course" / "images").mkdir()
+    result = one_answer(root, f"![x]({src})")
+    assert result.returncode == 1
+    assert "internal error" not in result.stderr
+    assert "course/1. Registries.yaml:3: image" in result.stderr and message in result.stderr
+
+
+@pytest.mark.parametrize("output", ["a\\0b", "a\\nb", "x\\n0000  evil.apkg"])
+def test_an_output_name_with_control_characters_is_refused(tmp_path: Path, output: str) -> None:
+    root = project(tmp_path, MANIFEST.replace("output: registry", f'output: "{output}"'))
+    result = cli(root, "build")
+    assert result.returncode == 1
+    assert "decks/registry.yaml:3:9: error: `output` must be a plain file name" in result.stderr
+    assert not (root / "dist").exists()
+
+
+@pytest.mark.parametrize("mod", [2**62, -1, 2**32])
+def test_a_lock_with_a_mod_out_of_range_is_a_damaged_lock(tmp_path: Path, mod: int) -> None:
+    root = project(tmp_path)
+    assert cli(root, "build").returncode == 0
+    lock_path = root / "decks" / "registry.lock.json"
+    lock = json.loads(lock_path.read_text())
+    for note in lock["notes"].values():
+        note["mod"] = mod
+    lock_path.write_text(json.dumps(lock))
+    (root / "course" / "1. Registries.md").write_text(LESSON.replace("Why", "How"))
+    result = cli(root, "build")
+    assert result.returncode == 1
+    assert "registry.lock.json: lock file is damaged" in result.stderr
+    assert "not a time between 1970 and 2106" in result.stderr
+
+
+def test_a_non_ascii_lesson_name_in_the_posix_locale_is_a_clear_error(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "course" / "2. Élève.md").write_text("# Élève\n\n:pencil: Q1. Qui?\n")
+    env = {"LC_ALL": "POSIX", "LANG": "", "PYTHONUTF8": "0", "PYTHONIOENCODING": ""}
+    result = cli(root, "build", **env)
+    assert result.returncode == 1
+    assert "internal error" not in result.stderr
+    assert "set LC_ALL=C.UTF-8 or PYTHONUTF8=1" in result.stderr

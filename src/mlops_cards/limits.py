@@ -12,6 +12,7 @@ import errno
 import os
 import re
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ MAX_HTML_DEPTH = 200  # nested HTML elements in one card field
 MAX_TEMPLATE_BYTES = 1 * MB  # one card template or CSS file
 MAX_LOCK_BYTES = 256 * MB  # a lock file (20,000 notes make 35 MB)
 MAX_CACHE_ENTRY_BYTES = 1024 * MB  # one cache entry (a whole .apkg with its images)
+MAX_MOD = 2**32 - 1  # a note's `mod`, in seconds (year 2106): ids made from it fit in int64
 
 # Image formats a card may show, by their first bytes. SVG is refused on purpose: it is XML
 # that can carry scripts and event handlers, which would run if the media file were opened
@@ -40,6 +42,15 @@ IMAGE_SUFFIXES = {
     "GIF": (".gif",),
     "WebP": (".webp",),
 }
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def has_control_chars(text: str) -> bool:
+    """Whether `text` holds a NUL, a newline or another control character: never in a name."""
+    return _CONTROL_CHARS.search(text) is not None
 
 
 def size_text(size: int) -> str:
@@ -68,6 +79,14 @@ def read_limited(
     `limit + 1` bytes are read even if the file grows meanwhile. `follow_links=False` refuses
     a file that is itself a symbolic link.
     """
+    if _SURROGATE.search(str(path)):
+        # A name the file system's encoding (ASCII in the POSIX locale) could not decode:
+        # opened, it could still not be written into a report, a lock or a deck.
+        shown = os.fsencode(str(path)).decode("utf-8", "replace")
+        raise CardsError(
+            f"{shown}: the file name is not valid {sys.getfilesystemencoding()}, the encoding "
+            "file names are read in here (set LC_ALL=C.UTF-8 or PYTHONUTF8=1, or rename it)"
+        )
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     if not follow_links:
         flags |= getattr(os, "O_NOFOLLOW", 0)

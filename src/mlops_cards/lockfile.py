@@ -17,7 +17,7 @@ from typing import Any
 
 from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.errors import CardsError
-from mlops_cards.limits import MAX_LOCK_BYTES, read_limited
+from mlops_cards.limits import MAX_LOCK_BYTES, MAX_MOD, read_limited
 
 FORMAT = 1
 RETIRED_TAG = "retired"
@@ -133,10 +133,18 @@ def _int(value: Any) -> int:
     return value
 
 
+def _mod(value: Any) -> int:
+    """A `mod` (seconds since 1970) Anki and SQLite can store: genanki derives ids from it."""
+    mod = _int(value)
+    if not 0 <= mod <= MAX_MOD:
+        raise ValueError(f"mod {mod} is not a time between 1970 and 2106")
+    return mod
+
+
 def _note_from_json(v: dict[str, Any]) -> LockedNote:
     return LockedNote(
         hash=_str(v["hash"]),
-        mod=_int(v["mod"]),
+        mod=_mod(v["mod"]),
         lesson=_str(v["lesson"]),
         kind=_str(v["kind"]),
         key=_str(v["key"]),
@@ -149,7 +157,7 @@ def _note_from_json(v: dict[str, Any]) -> LockedNote:
 
 
 def _notetype_from_json(v: dict[str, Any]) -> LockedNoteType:
-    return LockedNoteType(name=_str(v["name"]), hash=_str(v["hash"]), mod=_int(v["mod"]))
+    return LockedNoteType(name=_str(v["name"]), hash=_str(v["hash"]), mod=_mod(v["mod"]))
 
 
 def lock_json(lock: Lock) -> str:

@@ -18,7 +18,7 @@ import yaml
 
 from mlops_cards.errors import CardsError
 from mlops_cards.identity import stable_id
-from mlops_cards.limits import MAX_YAML_BYTES, read_limited, yaml_problem
+from mlops_cards.limits import MAX_YAML_BYTES, has_control_chars, read_limited, yaml_problem
 from mlops_cards.models import Diagnostic
 
 CARD_KINDS = ("questions", "objectives", "terms", "reverse", "cloze")
@@ -181,6 +181,13 @@ class _Reader:
         output = self._string(values, "output") or self.path.stem
         if "/" in output or "\\" in output:
             self.error(values["output"][0], "`output` is a base name, not a path", "use `-o DIR`")
+        elif has_control_chars(output) or output in (".", ".."):
+            # A newline would forge lines of SHA256SUMS; a NUL names no file.
+            self.error(
+                values["output"][0],
+                "`output` must be a plain file name, without control characters",
+                "e.g. `output: mlops`",
+            )
         templates_text = self._string(values, "templates")
         templates = self.path.parent / templates_text if templates_text else None
         if templates is not None and not templates.is_dir():

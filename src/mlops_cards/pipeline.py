@@ -22,6 +22,7 @@ from mlops_cards.checklist import PdfUnavailable, checklist_files, require_pdf
 from mlops_cards.deckdata import DeckNote, ExportDeck
 from mlops_cards.errors import CardsError
 from mlops_cards.identity import stable_id
+from mlops_cards.limits import MAX_MOD
 from mlops_cards.lockfile import Lock, lock_bytes, lock_differences, read_lock, update_lock
 from mlops_cards.manifest import CardKinds, DeckManifest, outside_course, project_root
 from mlops_cards.models import Diagnostic, LessonContent
@@ -94,7 +95,7 @@ def build_time() -> int:
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if value is None:
         return int(time.time())
-    if not value.strip().isdigit():
+    if not value.strip().isdigit() or int(value) > MAX_MOD:
         raise CardsError(f"SOURCE_DATE_EPOCH must be whole seconds, got {value!r}")
     return int(value)
 

@@ -37,7 +37,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from mlops_cards.errors import CardsError
-from mlops_cards.limits import MAX_HTML_DEPTH, html_depth, read_image
+from mlops_cards.limits import MAX_HTML_DEPTH, has_control_chars, html_depth, read_image
 
 # markdown-it and emoji are imported when first needed: a build served by the cache only
 # bundles images again and never parses Markdown.
@@ -227,13 +227,23 @@ class CardRenderer:
                 f"{where}: image path {src!r} is absolute "
                 "(write it relative to the lesson, such as images/picture.png)"
             )
-        target = (source.resolve().parent / relative).resolve()
-        if not target.is_relative_to(self._root):
+        if has_control_chars(relative):  # `%00`, `%0a`: no file in a course is named so
+            raise CardsError(
+                f"{where}: image path {src!r} holds a control character (rename the file)"
+            )
+        try:
+            target = (source.resolve().parent / relative).resolve()
+            inside = target.is_relative_to(self._root)
+            found = inside and target.is_file()
+        except (OSError, ValueError) as exc:  # a name too long for the file system, a loop
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise CardsError(f"{where}: image {src!r} cannot be opened ({reason})") from None
+        if not inside:
             raise CardsError(
                 f"{where}: image {src!r} lies outside the course folder {self._root} "
                 "(copy the image into the course and link it from there)"
             )
-        if not target.is_file():
+        if not found:
             raise CardsError(
                 f"{where}: image {src!r} not found (looked for {target}; "
                 "fix the path or add the file)"
