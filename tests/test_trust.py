@@ -559,3 +559,35 @@ def test_a_non_ascii_lesson_name_in_the_posix_locale_is_a_clear_error(tmp_path: 
     assert result.returncode == 1
     assert "internal error" not in result.stderr
     assert "set LC_ALL=C.UTF-8 or PYTHONUTF8=1" in result.stderr
+
+
+# --- 9. verify caps what it unpacks -----------------------------------------------------------
+
+
+def test_verify_refuses_a_zip_bomb_before_anki_unpacks_it(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.apkg"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("collection.anki2", "w") as entry:
+            for _ in range(200):  # 200 MB of zeros in about 200 kB
+                entry.write(bytes(1024 * 1024))
+        archive.writestr("media", "{}")
+    assert bomb.stat().st_size < 1024 * 1024
+    result = cli(tmp_path, "verify", str(bomb))
+    assert result.returncode == 1
+    assert "'collection.anki2' is compressed 1,0" in result.stderr
+    assert "a zip bomb?" in result.stderr
+
+
+def test_verify_refuses_an_apkg_whose_headers_lie_about_sizes(tmp_path: Path) -> None:
+    honest = tmp_path / "honest.apkg"
+    with zipfile.ZipFile(honest, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("collection.anki2", b"x" * 1000)
+    data = bytearray(honest.read_bytes())
+    # the central directory's uncompressed size (offset 24 in its entry) says 10 bytes
+    central = data.rindex(b"PK\x01\x02")
+    data[central + 24 : central + 28] = (10).to_bytes(4, "little")
+    liar = tmp_path / "liar.apkg"
+    liar.write_bytes(bytes(data))
+    result = cli(tmp_path, "verify", str(liar))
+    assert result.returncode == 1
+    assert "not a readable .apkg (zip) file" in result.stderr

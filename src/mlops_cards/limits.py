@@ -31,6 +31,8 @@ MAX_HTML_DEPTH = 200  # nested HTML elements in one card field
 MAX_TEMPLATE_BYTES = 1 * MB  # one card template or CSS file
 MAX_LOCK_BYTES = 256 * MB  # a lock file (20,000 notes make 35 MB)
 MAX_CACHE_ENTRY_BYTES = 1024 * MB  # one cache entry (a whole .apkg with its images)
+MAX_APKG_UNPACKED_BYTES = 2048 * MB  # everything in one .apkg `verify` unpacks
+MAX_ZIP_RATIO = 100  # how much smaller than its content a large .apkg entry may be
 MAX_MOD = 2**32 - 1  # a note's `mod`, in seconds (year 2106): ids made from it fit in int64
 
 # Image formats a card may show, by their first bytes. SVG is refused on purpose: it is XML

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -18,6 +19,7 @@ from typing import Any
 
 from mlops_cards.atomic import recover_if_idle
 from mlops_cards.errors import CardsError
+from mlops_cards.limits import MAX_APKG_UNPACKED_BYTES, MAX_ZIP_RATIO, MB, size_text
 
 INSTALL_HINT = "verifying a deck needs the Anki engine: pip install 'mlops-cards[anki]'"
 
@@ -86,6 +88,43 @@ def _check_file(apkg: Path) -> None:
     recover_if_idle(apkg.parent)  # a build killed during its renames: finish them first
     if not apkg.is_file():
         raise CardsError(f"{apkg}: no such deck file")
+    _check_archive(apkg)
+
+
+def _check_archive(apkg: Path) -> None:
+    """Refuse a zip bomb before Anki unpacks it: the entries' sizes must add up to at most
+    MAX_APKG_UNPACKED_BYTES, none above 1 MB may be compressed more than MAX_ZIP_RATIO times,
+    and each entry's content must be the size and CRC its header says (read here, bounded by
+    those sizes), so the header cannot lie to the importer."""
+    try:
+        with zipfile.ZipFile(apkg) as archive:
+            entries = archive.infolist()
+            total = sum(entry.file_size for entry in entries)
+            if total > MAX_APKG_UNPACKED_BYTES:
+                raise CardsError(
+                    f"{apkg}: unpacks to {size_text(total)}, more than the "
+                    f"{size_text(MAX_APKG_UNPACKED_BYTES)} a deck may hold (a zip bomb?)"
+                )
+            for entry in entries:
+                ratio = entry.file_size / max(entry.compress_size, 1)
+                if entry.file_size > MB and ratio > MAX_ZIP_RATIO:
+                    raise CardsError(
+                        f"{apkg}: {entry.filename!r} is compressed {ratio:,.0f} times; no deck "
+                        f"file is more than {MAX_ZIP_RATIO} (a zip bomb?)"
+                    )
+            for entry in entries:
+                with archive.open(entry) as handle:
+                    while handle.read(MB):
+                        pass
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+    ) as exc:
+        raise CardsError(f"{apkg}: not a readable .apkg (zip) file: {exc}") from None
 
 
 def verify_deck(apkg: Path, previous: Path | None = None) -> Verification:
