@@ -57,3 +57,22 @@ def chromium() -> str:
         if found:
             return found
     pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+
+
+# `python -c BLOCKED_BUILD ARGS...`: mlops-cards ARGS, except that extracting a lesson whose path
+# holds "big" prints "extracting" and waits forever (in a worker process too: they are forked).
+# A test of Ctrl-C waits for that line, not for a time: the build is then surely mid-way.
+BLOCKED_BUILD = """\
+import time
+import mlops_cards.extract as extract
+real = extract.extract_text
+def blocked(text, shown):
+    if "big" in shown:
+        print("extracting", flush=True)
+        while True:
+            time.sleep(1)
+    return real(text, shown)
+extract.extract_text = blocked
+from mlops_cards.cli import main
+main()
+"""

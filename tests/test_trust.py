@@ -591,3 +591,42 @@ def test_verify_refuses_an_apkg_whose_headers_lie_about_sizes(tmp_path: Path) ->
     result = cli(tmp_path, "verify", str(liar))
     assert result.returncode == 1
     assert "not a readable .apkg (zip) file" in result.stderr
+
+
+# --- 10. inputs that were slow to parse are refused by the (documented) limits ----------------
+# The figures are measured by benchmarks/slow_inputs.py, never timed here.
+
+
+def test_a_2_mb_yaml_answer_of_image_brackets_is_refused_at_once(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    line = "![" * 40_000
+    answer = "".join(f"      {line}\n" for _ in range(27))  # 2.1 MB, lines within the limit
+    (root / "course" / "1. Registries.yaml").write_text(
+        f"questions:\n  Q1:\n    answer: |\n{answer}"
+    )
+    result = cli(root, "build")
+    assert result.returncode == 1
+    assert "YAML file is 2.1 MB; the limit is 256 kB" in result.stderr
+
+
+@pytest.mark.parametrize("unit", ["![", "[", "*", "`"])
+def test_a_lesson_full_of_markup_is_refused_before_it_is_parsed(tmp_path: Path, unit: str) -> None:
+    root = project(tmp_path)
+    lesson = root / "course" / "1. Registries.md"
+    markup = "\n".join([unit * (60_000 // len(unit))] * 2)
+    lesson.write_text(LESSON + "\n:pencil: Q2. " + markup + "\n")
+    result = cli(root, "build")
+    assert result.returncode == 1
+    assert "markup characters" in result.stderr and "the limit is 50,000" in result.stderr
+
+
+def test_the_checklist_of_many_tasks_keeps_them_all_in_order() -> None:
+    # A tuple grown by one task at a time made this quadratic (8 minutes for 5 MB of tasks).
+    from mlops_cards.checklist import sheet_for
+    from mlops_cards.models import Lesson, LessonContent, Task
+
+    tasks = tuple(Task(f"task {i}", i + 1, "Setup" if i < 3 else "Run") for i in range(30_000))
+    lesson = Lesson("l.md", "l", "L", None, tasks=tasks)
+    groups = sheet_for(LessonContent(lesson, None, ())).task_groups
+    assert [(g.section, len(g.items)) for g in groups] == [("Setup", 3), ("Run", 29_997)]
+    assert [item.text for item in groups[1].items[:2]] == ["task 3", "task 4"]

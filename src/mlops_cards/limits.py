@@ -21,8 +21,12 @@ import yaml
 from mlops_cards.errors import CardsError
 
 MB = 1024 * 1024
-MAX_LESSON_BYTES = 5 * MB  # a lesson file (Markdown)
-MAX_YAML_BYTES = 2 * MB  # an author YAML file (sidecar) or a deck manifest
+# Lessons and YAML: markdown-it-py needs up to ~25 µs for each character that may start
+# markup (a run of `![` or of `[`), 20-40 µs a line of headings, table rows or tasks. These
+# limits keep any file within them under 10 s to check or build (benchmarks/slow_inputs.py).
+MAX_LESSON_BYTES = 1 * MB  # a lesson file (Markdown); the course's largest is 40 kB
+MAX_YAML_BYTES = 256 * 1024  # an author YAML file (sidecar) or a deck manifest; largest 6 kB
+MAX_MARKUP_CHARS = 50_000  # `[ ] ! * _ ` < & \ $ ~` in one lesson or YAML file; largest 703
 MAX_IMAGE_BYTES = 10 * MB  # one image bundled into a deck
 MAX_LINE_CHARS = 100_000  # one line of a lesson or of an author YAML file
 MAX_YAML_DEPTH = 50  # nested lists/mappings in any YAML (a sidecar needs 4)
@@ -70,7 +74,14 @@ class MissingFile(CardsError, FileNotFoundError):
 
 
 def read_limited(
-    path: Path, limit: int, name: str, what: str, advice: str, *, follow_links: bool = True
+    path: Path,
+    limit: int,
+    name: str,
+    what: str,
+    advice: str,
+    *,
+    follow_links: bool = True,
+    markup: bool = False,
 ) -> bytes:
     """The bytes of a regular file no larger than `limit`, else a CardsError naming it.
 
@@ -79,7 +90,8 @@ def read_limited(
     never waits for a writer) and checked on the open descriptor, so what is checked is what is
     read: a device, pipe or socket is refused (reading `/dev/zero` never ends), and at most
     `limit + 1` bytes are read even if the file grows meanwhile. `follow_links=False` refuses
-    a file that is itself a symbolic link.
+    a file that is itself a symbolic link. `markup=True` (Markdown to render) also counts the
+    characters that may start markup, each costly to parse: at most MAX_MARKUP_CHARS.
     """
     if _SURROGATE.search(str(path)):
         # A name the file system's encoding (ASCII in the POSIX locale) could not decode:
@@ -126,7 +138,18 @@ def read_limited(
         os.close(fd)
     if len(data) > limit:
         raise CardsError(_too_big(name, what, len(data), limit, advice))
+    if markup:
+        count = sum(map(data.count, _MARKUP))
+        if count > MAX_MARKUP_CHARS:
+            raise CardsError(
+                f"{name}: {what} has {count:,} markup characters ({' '.join(_MARKUP_SHOWN)}); "
+                f"the limit is {MAX_MARKUP_CHARS:,} ({advice})"
+            )
     return data
+
+
+_MARKUP_SHOWN = tuple("[]!*_`<&\\$~")
+_MARKUP = tuple(c.encode() for c in _MARKUP_SHOWN)
 
 
 def _read_fd(fd: int, size: int) -> bytes:
