@@ -455,6 +455,28 @@ def test_a_second_build_into_the_same_folder_stops_with_a_clear_message(tmp_path
     assert not list(root.rglob(".mlops-cards.lock"))  # the lock files do not stay behind
 
 
+def test_two_builds_started_together_leave_consistent_outputs(tmp_path: Path) -> None:
+    # Whichever wins, the other either ran after it or stopped with the message: never a lock,
+    # .apkg and SHA256SUMS from different builds (1 pair in 150 before the folder lock).
+    root = project(tmp_path)
+    env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT / "src")}
+    command = [sys.executable, "-m", "mlops_cards", "build", "--no-cache"]
+    for round in range(3):
+        lesson = root / "course" / "1. Registries.md"
+        lesson.write_text(LESSON.replace("Why keep", f"Why (take {round}) keep"))
+        both = [
+            subprocess.Popen(command, cwd=root, env=env, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        results = [(p.wait(timeout=HANG), p.stderr.read() if p.stderr else "") for p in both]
+        assert 0 in [code for code, _ in results], results
+        for code, stderr in results:
+            assert code == 0 or "another build is writing" in stderr, stderr
+        apkg = hashlib.sha256((root / "dist" / "registry.apkg").read_bytes()).hexdigest()
+        assert f"{apkg}  registry.apkg" in (root / "dist" / "SHA256SUMS").read_text()
+        assert cli(root, "build", "--frozen").returncode == 0
+
+
 # --- 7. kill -9 between the final renames -----------------------------------------------------
 
 CRASH_AFTER_FIRST_RENAME = """\

@@ -14,6 +14,8 @@ The pipeline for one field:
 3. markdown-it renders, with pygments highlighting fenced code by CSS class.
 4. nh3 (the Rust `ammonia` sanitiser) cleans the whole result against an allowlist. It parses
    like a browser (html5ever) and re-serialises, so what survives is exactly what Anki shows.
+5. Anki's own syntax in the text (`{{c1::}}`, `[sound:]`, `[latex]`...) is made inert
+   (`anki_inert`); only the tool's own cloze markers (`cloze_marker`) become Anki's.
 """
 
 from __future__ import annotations
