@@ -276,6 +276,20 @@ def test_the_description_and_deck_names_are_sanitised(tmp_path: Path) -> None:
     assert "script" not in description and "onerror" not in description
 
 
+def test_author_tags_reach_anki_as_plain_text(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    (root / "course" / "1. Registries.yaml").write_text(
+        SIDECAR + "lesson:\n  tags: ['<img/src=x/onerror=alert(1)>ops', \"a\\u0007b\"]\n"
+    )
+    result = cli(root, "build")
+    assert result.returncode == 0, result.stderr
+    db = collection(root / "dist" / "registry.apkg", tmp_path)
+    tags = " ".join(row[0] for row in db.execute("SELECT tags FROM notes"))
+    db.close()
+    assert " ops " in f" {tags} " and "a_b" in tags
+    assert "<" not in tags and "onerror" not in tags and "\x07" not in tags
+
+
 def test_fields_republished_from_the_lock_by_retire_are_sanitised_again(tmp_path: Path) -> None:
     root = project(tmp_path)
     assert cli(root, "build").returncode == 0

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_cards.deckdata import DeckNote, ExportDeck, NoteTypeLike
 from mlops_cards.limits import read_media
-from mlops_cards.render import clean_field, plain_name
+from mlops_cards.render import clean_field, plain_name, plain_tag
 
 if TYPE_CHECKING:  # imported where used: a build whose .apkg is cached never loads genanki
     import genanki
@@ -55,7 +55,8 @@ def _note(model: genanki.Model, note: DeckNote, media: set[str]) -> genanki.Note
     fields = list(note.fields)
     if note.retired:  # republished from the lock file, which anyone may have edited
         fields = [clean_field(text, media) for text in fields]
-    return genanki.Note(model=model, fields=fields, tags=list(note.tags), guid=note.guid)
+    tags = [tag for tag in map(plain_tag, note.tags) if tag]
+    return genanki.Note(model=model, fields=fields, tags=tags, guid=note.guid)
 
 
 def _fill_collection(deck: ExportDeck, db_path: Path) -> None:

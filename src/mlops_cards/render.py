@@ -58,6 +58,7 @@ __all__ = [
     "clean_field",
     "cloze_marker",
     "plain_name",
+    "plain_tag",
     "pygments_css",
     "sanitise_html",
 ]
@@ -331,10 +332,19 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u206
 _ANY_TAG = re.compile(r"<[^<>]*>|[<>]")
 
 
+def _plain(text: str) -> str:
+    return " ".join(_CONTROL.sub(" ", _ANY_TAG.sub("", text)).split())
+
+
 def plain_name(name: str) -> str:
     """A deck name as plain text: no HTML tags, no control or text-direction characters."""
-    clean = _CONTROL.sub(" ", _ANY_TAG.sub("", name))
-    return " ".join(clean.split()) or "Deck"
+    return _plain(name) or "Deck"
+
+
+def plain_tag(tag: str) -> str:
+    """A tag as plain text (templates may show `{{Tags}}` unescaped): no HTML, no control
+    characters, no whitespace (Anki separates tags by it). Empty when nothing is left."""
+    return "_".join(_plain(tag).split())
 
 
 def clean_field(html: str, media: set[str] | frozenset[str] = frozenset()) -> str:
