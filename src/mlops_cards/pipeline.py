@@ -24,6 +24,7 @@ from mlops_cards.errors import CardsError
 from mlops_cards.identity import stable_id
 from mlops_cards.lockfile import Lock, lock_bytes, lock_differences, read_lock, update_lock
 from mlops_cards.manifest import CardKinds, DeckManifest
+from mlops_cards.matching import frozen_message, match_notes
 from mlops_cards.models import Diagnostic, LessonContent
 from mlops_cards.notes import NoteBuilder, order_lessons
 from mlops_cards.notetypes import load_note_types
@@ -69,6 +70,8 @@ class DeckReport:
     media: int
     warnings: tuple[str, ...]
     checklists: tuple[tuple[str, str], ...] = ()  # (file name, sha256)
+    identity: tuple[str, ...] = ()  # identity events: "renamed lesson: a → b", ... (matching)
+    subdecks_kept: tuple[str, ...] = ()  # lessons whose published subdeck name was kept
 
 
 @dataclass(frozen=True)
@@ -186,16 +189,15 @@ def _build_deck(
     builder = NoteBuilder(notetypes, renderer, manifest.cards)
     context = notes_context(manifest.cards, notetypes.values(), root)
     notes = deck_notes(cache, builder, lessons, loader.content_keys, context, jobs)
+    matched = match_notes(old_lock, notes, lessons, notetypes.values())  # GUIDs and subdecks
 
-    update = update_lock(old_lock, notes, list(notetypes.values()), now, retire)
+    update = update_lock(
+        matched.old_lock, matched.notes, list(notetypes.values()), now, retire, matched.texts
+    )
     if frozen:
         differences = lock_differences(old_lock, update.lock)
         if differences:
-            raise BuildError(
-                f"{target.lock}: the lock would change (--frozen); build without --frozen "
-                "and commit the lock",
-                tuple(differences),
-            )
+            raise BuildError(frozen_message(target.lock, matched), tuple(differences))
     published_types = {n.notetype for n in update.notes}
     types = [t for t in notetypes.values() if t.model_id in published_types]
     deck = ExportDeck(
@@ -204,9 +206,7 @@ def _build_deck(
         description=manifest.description,
         subdecks=tuple(
             (name, stable_id(name))
-            for name in dict.fromkeys(
-                [lesson.subdeck for lesson in lessons] + [n.deck for n in update.notes]
-            )
+            for name in dict.fromkeys([*matched.subdecks] + [n.deck for n in update.notes])
         ),
         notetypes=tuple((t, update.notetype_mods[t.model_id]) for t in types),
         notes=update.notes,
@@ -232,8 +232,10 @@ def _build_deck(
         notetypes_changed=update.notetypes_changed,
         unanswered=_unanswered(contents),
         media=len(deck.media),
-        warnings=tuple(d.format() for d in warnings) + checklist_warnings,
+        warnings=tuple(d.format() for d in (*warnings, *matched.hints)) + checklist_warnings,
         checklists=tuple((name, hashlib.sha256(b).hexdigest()) for name, b in checklists.items()),
+        identity=matched.events,
+        subdecks_kept=matched.kept_subdecks,
     )
     return _Built(target, data, checklists, old_lock, update.lock, report, lock_data)
 
@@ -343,6 +345,8 @@ def report_json(decks: tuple[DeckReport, ...]) -> str:
             "unanswered": list(d.unanswered),
             "media": d.media,
             "checklists": [name for name, _ in d.checklists],
+            "identity": list(d.identity),
+            "subdecks_kept": list(d.subdecks_kept),
         }
         for d in decks
     ]
@@ -364,7 +368,14 @@ def release_notes(decks: tuple[DeckReport, ...]) -> str:
             "- Import it over the previous release: changed cards update in place and keep "
             "their review history.",
         ]
-        for title, items in (("Changed", d.changed), ("New", d.new), ("Retired", d.retired)):
+        sections = (
+            ("Kept with their history", d.identity),
+            ("Subdecks kept", d.subdecks_kept),
+            ("Changed", d.changed),
+            ("New", d.new),
+            ("Retired", d.retired),
+        )
+        for title, items in sections:
             if items:
                 lines += ["", f"### {title}", "", *(f"- `{item}`" for item in items)]
         lines.append("")
@@ -428,6 +439,8 @@ def report_text(report: BuildReport) -> str:
         )
         for title, items in (("changed", d.changed), ("retired", d.retired)):
             lines.extend(f"    {title}: {item}" for item in items)
+        lines.extend(f"  identity: {event}" for event in d.identity)
+        lines.extend(f"  subdeck: {kept}" for kept in d.subdecks_kept)
         if d.notetypes_changed:
             lines.append(f"  note types new or changed: {', '.join(d.notetypes_changed)}")
         lines.append(f"  unanswered: {len(d.unanswered)}")
