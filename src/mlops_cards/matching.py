@@ -438,10 +438,9 @@ def _events(old: Lock, items: list[_New], taken: Mapping[str, int]) -> tuple[str
     for e, item in moves:
         n = item.note
         old_label, new_label = _label(e.lesson, e.kind, e.key), _label(n.lesson_id, n.kind, n.key)
-        if e.lesson != n.lesson_id and (e.lesson, n.lesson_id) not in lesson_level:
-            events.add(f"moved: {old_label} → {new_label}")
-        elif e.key == n.key:
-            continue  # only its lesson changed: said by the lesson event
+        if e.lesson != n.lesson_id:
+            if (e.lesson, n.lesson_id) not in lesson_level:  # else said by the lesson event
+                events.add(f"moved: {old_label} → {new_label}")
         elif n.kind in ("term", "cloze"):
             if n.kind == "term":
                 events.add(f"renamed term: {old_label} → {new_label}")
