@@ -26,13 +26,13 @@ from mlops_cards.manifest import load_manifest
 from mlops_cards.pipeline import DeckReport, DeckTarget, build
 
 pytest.importorskip("anki.collection")
-from anki.cards import Card as AnkiCard  # noqa: E402
-from anki.collection import (  # noqa: E402
+from anki.cards import Card as AnkiCard
+from anki.collection import (
     Collection,
     ImportAnkiPackageOptions,
     ImportAnkiPackageRequest,
 )
-from anki.scheduler.v3 import CardAnswer  # noqa: E402
+from anki.scheduler.v3 import CardAnswer
 
 QUESTIONS = {
     "qa": "Which command lists the installed Python packages?",
@@ -306,7 +306,7 @@ def test_split_a_lesson_in_two(tmp_path, monkeypatch, collection) -> None:
         "one.md": lesson("One", 1, all_four[:2]),
         "two.md": lesson("Two", 2, (("Q1", "qc"), ("Q2", "qd"), ("Q3", "qn"))),
     }
-    v1, v2 = upgrade(tmp_path, monkeypatch, collection, first, second)
+    _, v2 = upgrade(tmp_path, monkeypatch, collection, first, second)
     assert v2.report.new == ("two/question/Q3",) and v2.report.retired == ()
     assert "split: one → one, two" in v2.report.identity
     # Lesson two's new question goes where its other cards are: one subdeck for the lesson.
