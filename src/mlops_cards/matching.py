@@ -425,8 +425,10 @@ def _events(old: Lock, items: list[_New], taken: Mapping[str, int]) -> tuple[str
         elif len(origins[next(iter(others))]) >= 2:
             ln = next(iter(others))
             events.add(f"merged: {', '.join(sorted(origins[ln]))} → {ln}")
-        else:
+        elif lo not in new_lessons:
             events.add(f"renamed lesson: {lo} → {next(iter(others))}")
+        else:
+            continue  # items moved out of a lesson that stays: item events
         lesson_level.update((lo, t) for t in others)
     for lid, (before, after) in sorted(paths.items()):
         events.add(f"moved lesson file: {lid}: {before} → {after}")
