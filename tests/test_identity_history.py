@@ -23,7 +23,8 @@ import yaml
 from mlops_cards.extract import extract_file
 from mlops_cards.lockfile import Lock, read_lock
 from mlops_cards.manifest import load_manifest
-from mlops_cards.pipeline import DeckReport, DeckTarget, build
+from mlops_cards.pipeline import BuildError, DeckReport, DeckTarget, build
+from mlops_cards.verify import verify_deck
 
 pytest.importorskip("anki.collection")
 from anki.cards import Card as AnkiCard
@@ -112,7 +113,7 @@ class Course:
         )
         self.number = 0
 
-    def release(self, lessons: dict[str, str]) -> Release:
+    def release(self, lessons: dict[str, str], frozen: bool = False) -> Release:
         content = self.root / "content"
         shutil.rmtree(content, ignore_errors=True)
         for name, text in lessons.items():
@@ -125,7 +126,7 @@ class Course:
         manifest = load_manifest(self.root / "decks" / "course.yaml")
         out = self.root / f"v{self.number}"
         target = DeckTarget(manifest, out / "course.apkg", manifest.lock_path)
-        (report,) = build([target], out).decks
+        (report,) = build([target], out, frozen=frozen).decks
         return Release(report, read_lock(manifest.lock_path))
 
 
@@ -268,7 +269,15 @@ def test_label_questions_that_had_none(tmp_path, monkeypatch, collection) -> Non
     v1, v2 = upgrade(tmp_path, monkeypatch, collection, first, second)
     assert v2.report.new == () and v2.report.retired == ()
     assert set(v1.lock.notes) == set(v2.lock.notes)
-    assert all(event.startswith("relabelled: ") for event in v2.report.identity)
+    assert v2.report.identity == (
+        "relabelled: one/question/q1 → one/question/Q1",
+        "relabelled: one/question/q2 → one/question/2a",
+    )
+    upgrade_seen = verify_deck(v2.report.output, previous=v1.report.output).upgrade
+    assert upgrade_seen is not None and upgrade_seen.identity == (
+        "relabelled: one/question/(no label) → one/question/2a",
+        "relabelled: one/question/(no label) → one/question/Q1",
+    )
 
 
 def test_rename_a_lesson_file_with_its_yaml(tmp_path, monkeypatch, collection) -> None:
@@ -279,6 +288,9 @@ def test_rename_a_lesson_file_with_its_yaml(tmp_path, monkeypatch, collection) -
     assert set(v1.lock.notes) == set(v2.lock.notes)
     assert v2.report.new == () and v2.report.retired == ()
     assert v2.report.identity == ("renamed lesson: testing → testing-ml-code",)
+    upgrade_seen = verify_deck(v2.report.output, previous=v1.report.output).upgrade
+    assert upgrade_seen is not None and upgrade_seen.new == 0
+    assert upgrade_seen.identity == ("moved: 5 note(s) from lesson testing → testing-ml-code",)
 
 
 def test_move_a_lesson_to_another_folder(tmp_path, monkeypatch, collection) -> None:
@@ -350,3 +362,17 @@ def test_change_sort_and_title(tmp_path, monkeypatch, collection) -> None:
         f"'{DECK}::03 First Steps')",
     )
     assert collection.decks.id_for_name(f"{DECK}::03 First Steps") is None
+
+
+def test_frozen_build_says_what_moved_and_what_to_do(tmp_path, monkeypatch) -> None:
+    course = Course(tmp_path / "course", monkeypatch)
+    text = lesson("Testing", 4, (("Q1", "qa"), ("Q2", "qb")))
+    course.release({"04-testing.md": text})
+    with pytest.raises(BuildError) as failed:
+        course.release({"04-testing-ml-code.md": text}, frozen=True)
+    message = str(failed.value).splitlines()[0]
+    assert message.endswith(
+        "the lock would change (--frozen): published notes now belong to items that moved "
+        "(renamed lesson: testing → testing-ml-code); learners keep their cards and history. "
+        "Build without --frozen, check the identity events in the report and commit the lock"
+    )

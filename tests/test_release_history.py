@@ -96,6 +96,7 @@ def test_next_release_updates_only_q3(tmp_path: Path, corpus: Path) -> None:
             "unchanged": 6,
             "conflicting": 0,
             "notetypes_copied": 0,
+            "identity": [],
         },
     }
 
