@@ -38,10 +38,13 @@ from __future__ import annotations
 
 import difflib
 import html
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
 
 from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.identity import note_guid
@@ -94,11 +97,20 @@ def recognise(kind: str, fields: tuple[str, ...], names: tuple[str, ...] = ()) -
     return normalise(values.get(_FRONT.get(kind, ""), "")), back
 
 
-def similarity(a: str, b: str) -> float:
-    """difflib's ratio over the words of two recognition texts."""
+def similarity(a: str, b: str, floor: float = 0.0) -> float:
+    """difflib's ratio over the words of two recognition texts; 0.0 as soon as its cheap upper
+    bounds show it is under `floor`."""
     if a == b:
         return 1.0
-    return difflib.SequenceMatcher(None, _WORD.findall(a), _WORD.findall(b), False).ratio()
+    matcher = difflib.SequenceMatcher(None, _words(a), _words(b), False)
+    if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+        return 0.0
+    return matcher.ratio()
+
+
+@lru_cache(maxsize=1 << 16)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text))
 
 
 @dataclass
@@ -147,17 +159,23 @@ class _Matcher:
         self.items = items
         self.taken: dict[str, int] = {}  # old GUID -> item index
         self.pairs: set[tuple[str, str]] = set()  # (new lesson, old lesson)
+        self.paired: dict[str, set[str]] = defaultdict(set)  # new lesson -> old lessons
         old_lessons = {e.lesson for e in self.old.values()}
         for item in items:
             lesson = item.note.lesson_id
             if lesson in old_lessons:
-                self.pairs.add((lesson, lesson))
-            self.pairs.update((lesson, f) for f in formerly.get(lesson, ()))
+                self.pair(lesson, lesson)
+            for old_lesson in formerly.get(lesson, ()):
+                self.pair(lesson, old_lesson)
+
+    def pair(self, new_lesson: str, old_lesson: str) -> None:
+        self.pairs.add((new_lesson, old_lesson))
+        self.paired[new_lesson].add(old_lesson)
 
     def take(self, item: _New, guid: str) -> None:
         item.guid = guid
         self.taken[guid] = item.index
-        self.pairs.add((item.note.lesson_id, self.old[guid].lesson))
+        self.pair(item.note.lesson_id, self.old[guid].lesson)
 
     def leftovers(self, kinds: set[str]) -> tuple[list[_New], dict[str, LockedNote]]:
         items = [i for i in self.items if i.guid is None and i.note.kind in kinds]
@@ -170,7 +188,7 @@ class _Matcher:
             by_item[(e.lesson, e.kind, e.key)].append(guid)
         for item in self.items:
             lid = item.note.lesson_id
-            lessons = [lid, *sorted(o for n, o in self.pairs if n == lid and o != n)]
+            lessons = [lid, *sorted(self.paired.get(lid, set()) - {lid})]
             for key in item.formerly:
                 free = [
                     g
@@ -227,20 +245,17 @@ class _Matcher:
         edges = []
         for item in items:
             n = item.note
-            for new_lesson, old_lesson in sorted(self.pairs):
-                if new_lesson != n.lesson_id:
-                    continue
+            for old_lesson in sorted(self.paired.get(n.lesson_id, ())):
                 for guid in old_by.get((old_lesson, n.kind), []):
                     e = self.old[guid]
-                    score = similarity(item.text, e.back if e.kind == "term" else e.front)
                     same_key = e.key == n.key
                     same_answer = bool(item.back) and item.back == e.back
+                    floor = SAME_KEY if same_key else SAME_ANSWER if same_answer else FUZZY
+                    score = similarity(item.text, e.back if e.kind == "term" else e.front, floor)
                     if (
                         score >= FUZZY
                         or (same_key and (score >= SAME_KEY or same_answer))
-                        or (
-                            same_answer and len(_WORD.findall(e.back)) >= 3 and score >= SAME_ANSWER
-                        )
+                        or (same_answer and len(_words(e.back)) >= 3 and score >= SAME_ANSWER)
                     ):
                         edges.append((-score, not same_key, guid, item.index))
         self._greedy(edges)
@@ -262,7 +277,7 @@ class _Matcher:
                 candidates.update(index[(kind, word)][:_MAX_CANDIDATES])
             for guid in sorted(candidates):
                 e = self.old[guid]
-                score = similarity(item.text, e.back if e.kind == "term" else e.front)
+                score = similarity(item.text, e.back if e.kind == "term" else e.front, CROSS_LESSON)
                 if score >= CROSS_LESSON:
                     edges.append((-score, e.key != item.note.key, guid, item.index))
         self._greedy(edges)
@@ -309,8 +324,11 @@ def match_notes(
     notes: list[DeckNote],
     lessons: list[LessonDeck],
     notetypes: Iterable[NoteTypeLike],
+    base: Path | None = None,
 ) -> Matched:
-    """Assign every note its GUID and subdeck against the lock (see the module docstring)."""
+    """Assign every note its GUID and subdeck against the lock (see the module docstring).
+    Lesson paths are recorded relative to `base` (the lock's folder), whatever the working
+    folder of the build."""
     notetypes = list(notetypes)
     old = migrate(old, notetypes)
     names = {t.model_id: tuple(n for n, _ in t.fields) for t in notetypes}
@@ -325,12 +343,14 @@ def match_notes(
         kind = "term" if note.kind == "cloze" else note.kind
         return cards.get((note.lesson_id, note.key + "\x1f" + kind))
 
+    sources = {
+        lid: _relative(lesson.content.lesson.path, base) for lid, lesson in by_lesson.items()
+    }
     items = []
     for i, note in enumerate(notes):
         front, back = recognise(note.kind, note.fields, names.get(note.notetype, ()))
         card = card_of(note)
-        lesson = by_lesson.get(note.lesson_id)
-        source = lesson.content.lesson.path if lesson else ""
+        source = sources.get(note.lesson_id, "")
         items.append(_New(i, note, front, back, source, card.formerly if card else ()))
     formerly = {lid: lesson.content.formerly for lid, lesson in by_lesson.items()}
     matcher = _Matcher(old, items, formerly)
@@ -355,7 +375,8 @@ def match_notes(
         assert item.guid is not None
         entry = old.notes.get(item.guid) if item.guid in matcher.taken else None
         deck = entry.deck if entry else subdecks[item.note.lesson_id]
-        result.append(replace(item.note, guid=item.guid, deck=deck))
+        same = item.guid == item.note.guid and deck == item.note.deck
+        result.append(item.note if same else replace(item.note, guid=item.guid, deck=deck))
         texts[item.guid] = (item.front, item.back, item.source)
     return Matched(
         notes=result,
@@ -366,6 +387,12 @@ def match_notes(
         kept_subdecks=kept,
         hints=_hints(old, items, matcher, by_lesson, card_of),
     )
+
+
+def _relative(path: str, base: Path | None) -> str:
+    if base is None:
+        return Path(path).as_posix()
+    return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(base))).as_posix()
 
 
 def _subdecks(
@@ -476,12 +503,10 @@ def _hints(
         if item.guid in matcher.taken or n.kind == "cloze":
             continue
         best: tuple[float, str] | None = None
-        for new_lesson, old_lesson in sorted(matcher.pairs):
-            if new_lesson != n.lesson_id:
-                continue
+        for old_lesson in sorted(matcher.paired.get(n.lesson_id, ())):
             for guid in by_lesson.get((old_lesson, n.kind), []):
                 e = old.notes[guid]
-                score = similarity(item.text, e.back if e.kind == "term" else e.front)
+                score = similarity(item.text, e.back if e.kind == "term" else e.front, HINT)
                 if score >= HINT and (best is None or score > best[0]):
                     best = (score, guid)
         if best is None:

@@ -189,7 +189,8 @@ def _build_deck(
     builder = NoteBuilder(notetypes, renderer, manifest.cards)
     context = notes_context(manifest.cards, notetypes.values(), root)
     notes = deck_notes(cache, builder, lessons, loader.content_keys, context, jobs)
-    matched = match_notes(old_lock, notes, lessons, notetypes.values())  # GUIDs and subdecks
+    # Which published note each item is: GUIDs and subdecks from the lock (matching.py).
+    matched = match_notes(old_lock, notes, lessons, notetypes.values(), target.lock.parent)
 
     update = update_lock(
         matched.old_lock, matched.notes, list(notetypes.values()), now, retire, matched.texts
