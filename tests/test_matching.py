@@ -195,3 +195,17 @@ def test_format_1_lock_migrates_without_changing_a_guid() -> None:
     assert guids(second) == guids(first)
     assert new_lock == lock  # the texts filled in from the published fields, and the path
     assert lock_differences(old, new_lock) == []  # --frozen passes on a migration alone
+
+
+def test_renamed_lesson_still_tells_what_was_renumbered() -> None:
+    first, lock = release({"testing": [("Q1", "alpha?", "a"), ("Q2", "beta?", "b")]}, Lock())
+    second, _ = release(
+        {"testing-ml-code": [("Q1", "new?", "n"), ("Q2", "alpha?", "a"), ("Q3", "beta?", "b")]},
+        lock,
+    )
+    assert set(guids(first).values()) < set(guids(second).values())
+    assert second.events == (
+        "renamed lesson: testing → testing-ml-code",
+        "renumbered: testing/question/Q1 → testing-ml-code/question/Q2",
+        "renumbered: testing/question/Q2 → testing-ml-code/question/Q3",
+    )

@@ -443,6 +443,7 @@ def _events(old: Lock, items: list[_New], taken: Mapping[str, int]) -> tuple[str
             moves.append((e, item))
     events = set()
     lesson_level: set[tuple[str, str]] = set()  # (old, new) lessons explained by a lesson event
+    renamed: set[tuple[str, str]] = set()  # within these, keys that changed are still told
     for lo, targets in dests.items():
         others = targets - {lo}
         if not others or (lo in new_lessons and not (others - old_lessons)):
@@ -454,22 +455,30 @@ def _events(old: Lock, items: list[_New], taken: Mapping[str, int]) -> tuple[str
             events.add(f"merged: {', '.join(sorted(origins[ln]))} → {ln}")
         elif lo not in new_lessons:
             events.add(f"renamed lesson: {lo} → {next(iter(others))}")
+            renamed.add((lo, next(iter(others))))
         else:
             continue  # items moved out of a lesson that stays: item events
         lesson_level.update((lo, t) for t in others)
     for lid, (before, after) in sorted(paths.items()):
         events.add(f"moved lesson file: {lid}: {before} → {after}")
+
+    def same_lesson(e: LockedNote, n: DeckNote) -> bool:
+        return e.lesson == n.lesson_id or (e.lesson, n.lesson_id) in renamed
+
+    # (new lesson, kind, old key) -> new key, to tell a swap
     renumbered = {
-        (e.lesson, e.kind, e.key): item.note.key
+        (item.note.lesson_id, e.kind, e.key): item.note.key
         for e, item in moves
-        if e.lesson == item.note.lesson_id
+        if same_lesson(e, item.note)
     }
     for e, item in moves:
         n = item.note
         old_label, new_label = _label(e.lesson, e.kind, e.key), _label(n.lesson_id, n.kind, n.key)
-        if e.lesson != n.lesson_id:
+        if not same_lesson(e, n):
             if (e.lesson, n.lesson_id) not in lesson_level:  # else said by the lesson event
                 events.add(f"moved: {old_label} → {new_label}")
+        elif e.key == n.key:
+            continue  # only the lesson's name changed: said above
         elif n.kind in ("term", "cloze"):
             if n.kind == "term":
                 events.add(f"renamed term: {old_label} → {new_label}")
