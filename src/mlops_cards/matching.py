@@ -361,7 +361,7 @@ def match_notes(
     for item in items:
         if item.guid is None:
             n = item.note
-            guid, number = note_guid(n.lesson_id, n.kind, n.key), 1
+            guid, number = n.guid, 1  # the derived GUID (notes.py made it)
             while guid in used:
                 number += 1
                 guid = note_guid(n.lesson_id, n.kind, f"{n.key}\x1f{number}")
