@@ -209,3 +209,17 @@ def test_renamed_lesson_still_tells_what_was_renumbered() -> None:
         "renumbered: testing/question/Q1 → testing-ml-code/question/Q2",
         "renumbered: testing/question/Q2 → testing-ml-code/question/Q3",
     )
+
+
+def test_a_same_answer_counts_only_when_it_says_something() -> None:
+    first, lock = release(
+        {"one": [("Q1", "Is CI worth it?", "Yes."), ("Q2", "beta?", "b")]}, Lock()
+    )
+    second, _ = release(
+        {"one": [("Q1", "Do you deploy on Fridays?", "Yes."), ("Q2", "beta?", "b")]}, lock
+    )
+    assert guids(second)["one/Q1"] != guids(first)["one/Q1"]
+    answer = "A known state that every test starts from."
+    first, lock = release({"one": [("Q1", "What does a fixture give a test?", answer)]}, Lock())
+    second, _ = release({"one": [("Q1", "Fixtures: why use them?", answer)]}, lock)
+    assert guids(second)["one/Q1"] == guids(first)["one/Q1"]  # reworded, same key and answer

@@ -16,7 +16,7 @@ always within one kind (question, extra, objective, term, cloze):
 3. nearly the same, within a paired lesson: the word-sequence similarity (difflib's ratio over
    the words) is at least FUZZY (0.8), or the key is the same and the similarity is at least
    SAME_KEY (0.5) or the answer is the same (a reworded item), or the answer is the same and
-   the similarity is at least SAME_ANSWER (0.6);
+   the similarity is at least SAME_ANSWER (0.6); an answer counts only from 3 words on;
 4. across lessons only at CROSS_LESSON (0.9) or more, compared only with published notes that
    share one of the note's rarest words (an inverted index: never all pairs over the course);
 5. a cloze follows its term.
@@ -249,13 +249,14 @@ class _Matcher:
                 for guid in old_by.get((old_lesson, n.kind), []):
                     e = self.old[guid]
                     same_key = e.key == n.key
-                    same_answer = bool(item.back) and item.back == e.back
+                    # An answer of a few words ("Yes.") says nothing about the question.
+                    same_answer = item.back == e.back and len(_words(e.back)) >= 3
                     floor = SAME_KEY if same_key else SAME_ANSWER if same_answer else FUZZY
                     score = similarity(item.text, e.back if e.kind == "term" else e.front, floor)
                     if (
                         score >= FUZZY
                         or (same_key and (score >= SAME_KEY or same_answer))
-                        or (same_answer and len(_words(e.back)) >= 3 and score >= SAME_ANSWER)
+                        or (same_answer and score >= SAME_ANSWER)
                     ):
                         edges.append((-score, not same_key, guid, item.index))
         self._greedy(edges)
