@@ -19,8 +19,9 @@ from conftest import ROOT, run_cli
 from mlops_cards import atomic, limits
 from mlops_cards.errors import CardsError
 from mlops_cards.extract import extract_file, extract_text
-from mlops_cards.pipeline import DeckTarget, adhoc_manifest, build
+from mlops_cards.pipeline import build
 from mlops_cards.render import CardRenderer
+from mlops_cards.resolve import DeckTarget, adhoc_manifest
 from mlops_cards.sidecar import parse_sidecar
 
 ENV = {"SOURCE_DATE_EPOCH": "1700000000"}

@@ -14,7 +14,8 @@ from conftest import run_cli
 from mlops_cards.check import check_paths
 from mlops_cards.errors import CardsError
 from mlops_cards.extract import extract_text
-from mlops_cards.pipeline import DeckTarget, adhoc_manifest, build
+from mlops_cards.pipeline import build
+from mlops_cards.resolve import DeckTarget, adhoc_manifest
 
 # Modest budgets so the file runs in well under a minute on two cores; deadline off because a
 # shared machine makes single-example timings noisy (a hang would still trip pytest's timeout

@@ -56,8 +56,11 @@ def extract(paths: tuple[str, ...], as_json: bool) -> None:
     import json
 
     from mlops_cards.extract import find_lessons, lesson_as_dict, lesson_summary
+    from mlops_cards.resolve import lesson_arguments
 
-    lessons, errors = find_lessons(paths)
+    lesson_paths, failures = lesson_arguments(paths)
+    lessons, found_errors = find_lessons(lesson_paths) if lesson_paths else ([], [])
+    errors = failures + found_errors
     if as_json:
         click.echo(
             json.dumps(
@@ -143,8 +146,8 @@ def init(paths: tuple[str, ...], dry_run: bool) -> None:
     inserted as text. Running it again changes nothing. Refuses a sidecar that has errors.
     """
     from mlops_cards.atomic import write_atomic
-    from mlops_cards.check import lesson_arguments
     from mlops_cards.extract import find_lessons
+    from mlops_cards.resolve import lesson_arguments
     from mlops_cards.scaffold import SidecarHasErrors, scaffold
 
     lesson_paths, failures = lesson_arguments(paths)
@@ -235,37 +238,18 @@ def build(
     $MLOPS_CARDS_CACHE_DIR); the outputs are the same bytes either way.
     """
     from mlops_cards.cache import Cache
-    from mlops_cards.manifest import ManifestError, find_manifests, load_manifest
+    from mlops_cards.manifest import ManifestError
     from mlops_cards.parallel import available_jobs
-    from mlops_cards.pipeline import DeckTarget, adhoc_manifest, report_text
     from mlops_cards.pipeline import build as build_decks
+    from mlops_cards.pipeline import report_text
+    from mlops_cards.resolve import build_targets
 
-    manifest_like = [s for s in sources if s.endswith((".yaml", ".yml"))]
-    if manifest_like and len(manifest_like) != len(sources):
-        raise UsageError("give either deck manifests (.yaml) or lesson files, not both")
-    if sources and not manifest_like:
-        if output is None or output.suffix != ".apkg":
-            raise UsageError("building from lesson files needs `-o FILE.apkg`")
-        lock_path = lock or output.with_name(output.stem + ".lock.json")
-        manifest = adhoc_manifest([Path(s) for s in sources], output)
-        targets = [DeckTarget(manifest, output, lock_path)]
-        out_dir = output.parent
-    else:
-        if lock is not None:
-            raise UsageError("--lock is for ad-hoc decks; a manifest's lock sits beside it")
-        paths = [Path(s) for s in sources] or find_manifests(Path("decks"))
-        if not paths:
-            raise CardsError("no deck manifests in decks/ (give MANIFEST.yaml or lesson files)")
-        out_dir = output or Path("dist")
-        if out_dir.suffix == ".apkg":
-            raise UsageError("-o is a folder when building from manifests")
-        try:
-            manifests = [load_manifest(p) for p in paths]
-        except ManifestError as exc:
-            for diagnostic in exc.diagnostics:
-                click.echo(diagnostic.format(), err=True)
-            sys.exit(1)
-        targets = [DeckTarget(m, out_dir / f"{m.output}.apkg", m.lock_path) for m in manifests]
+    try:
+        targets, out_dir = build_targets(sources, output, lock)
+    except ManifestError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(diagnostic.format(), err=True)
+        sys.exit(1)
     cache = Cache.default(enabled=not no_cache, deferred=True)
     try:
         report = build_decks(
@@ -312,23 +296,23 @@ def checklist(paths: tuple[str, ...], output: str, title: str, paper: str) -> No
     or their YAML (nothing is written), 2 on an unknown output format.
     """
 
-    from mlops_cards.check import lesson_arguments
+    from mlops_cards.cache import Cache
     from mlops_cards.checklist import describe, format_of, write_checklist
-    from mlops_cards.extract import find_lessons
-    from mlops_cards.merge import merge_lesson
+    from mlops_cards.resolve import lesson_arguments
+    from mlops_cards.stages import diagnostics, load_lessons
 
     out = Path(output)
     format_of(out)  # an unknown extension is a usage error, before any lesson is read
     lesson_paths, failures = lesson_arguments(paths)
-    lessons, errors = find_lessons(lesson_paths) if lesson_paths else ([], [])
-    contents = [merge_lesson(lesson) for lesson in lessons]
-    for failure in failures + errors:
+    loaded = load_lessons(lesson_paths, Cache.default())
+    contents = list(loaded.contents)
+    for failure in failures + list(loaded.failures):
         click.echo(f"error: {failure}", err=True)
     # Only errors stop the checklist; warnings (unanswered items, ...) are `check`'s business.
-    problems = [d for c in contents for d in c.diagnostics if d.level == "error"]
+    problems = [d for d in diagnostics(loaded) if d.level == "error"]
     for diagnostic in problems:
         click.echo(diagnostic.format(), err=True)
-    if failures or errors or problems:
+    if failures or loaded.failures or problems:
         fail(f"no checklist written: fix the errors above, then run again ({out})")
     write_checklist(out, title, contents, paper="letter" if paper == "letter" else "a4")
     click.echo(f"{out}: {describe(contents)}")
@@ -391,17 +375,13 @@ def preview(paths: tuple[str, ...], output: Path, renderer: str) -> None:
     network). Exits 1, writing nothing, when the lessons have errors.
     """
     from mlops_cards.manifest import ManifestError
-    from mlops_cards.preview import (
-        RendererChoice,
-        make_preview,
-        preview_manifests,
-        write_preview,
-    )
+    from mlops_cards.preview import RendererChoice, make_preview, write_preview
+    from mlops_cards.resolve import deck_manifests
 
     if output.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"{output}: the preview is an HTML page (-o FILE.html)")
     try:
-        manifests = preview_manifests(paths, output)
+        manifests = deck_manifests(paths, output)
     except ManifestError as exc:
         for diagnostic in exc.diagnostics:
             click.echo(diagnostic.format(), err=True)
