@@ -9,6 +9,7 @@ import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from conftest import run_cli
 from mlops_cards.cache import CACHE_DIR_NAME, Cache
@@ -232,6 +233,9 @@ def test_keys_change_with_every_part_and_with_how_parts_split() -> None:
 # --- the store alone: no lessons, no subprocess ------------------------------------------------
 
 
+T = TypeVar("T")
+
+
 @dataclasses.dataclass(frozen=True)
 class Foreign:  # frozen, but not the tool's: refused
     value: str
@@ -242,10 +246,10 @@ def entry(path: str) -> Diagnostic:
     return Diagnostic(path, 1, "warning", "m")
 
 
-def counting(value: object) -> tuple[list[int], Callable[[], object]]:
+def counting(value: T) -> tuple[list[int], Callable[[], T]]:
     calls: list[int] = []
 
-    def compute() -> object:
+    def compute() -> T:
         calls.append(1)
         return value
 

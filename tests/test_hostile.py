@@ -372,7 +372,7 @@ def test_read_only_output_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(atomic.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr("mlops_cards.atomic.tempfile.mkstemp", refuse)
     with pytest.raises(CardsError) as caught:
         build_in_process(folder, out)
     assert str(caught.value) == (
@@ -399,7 +399,7 @@ def test_disk_full_keeps_every_previous_output(
             raise OSError(errno.ENOSPC, "No space left on device")
         real_fsync(fd)
 
-    monkeypatch.setattr(atomic.os, "fsync", full_disk)
+    monkeypatch.setattr("mlops_cards.atomic.os.fsync", full_disk)
     with pytest.raises(CardsError) as caught:
         build_in_process(folder, out)
     assert str(caught.value) == (
@@ -445,7 +445,7 @@ def test_write_files_leaves_no_temp_file_on_an_interrupt(
     def interrupted(fd: int) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(atomic.os, "fsync", interrupted)
+    monkeypatch.setattr("mlops_cards.atomic.os.fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
         atomic.write_files([(old, "new"), (tmp_path / "b.txt", "new")])
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
