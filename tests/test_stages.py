@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from mlops_cards.stages import BuildError, deck_diagnostics, load_lessons, validate_deck
+from mlops_cards.errors import DiagnosticsError
+from mlops_cards.stages import deck_diagnostics, load_lessons, validate_deck
 
 LESSON = "---\nid: {id}\n---\n# {title}\n\n:pencil: Q1. Why?\n"
 
@@ -26,7 +27,7 @@ def test_two_lessons_sharing_an_id_are_a_deck_diagnostic(tmp_path: Path) -> None
     assert found.level == "error"
     assert found.path.endswith("b.md")
     assert "lesson id `same` is also used by" in found.message
-    with pytest.raises(BuildError) as info:
+    with pytest.raises(DiagnosticsError) as info:
         validate_deck("deck", tmp_path, loaded)
     assert found.format() in info.value.lines
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from mlops_cards.errors import CardsError
+from mlops_cards.errors import CardsError, DiagnosticsError
 from mlops_cards.identity import stable_id
 from mlops_cards.limits import MAX_YAML_BYTES, read_limited, yaml_problem
 from mlops_cards.models import Diagnostic
@@ -26,12 +26,12 @@ CHECKLIST_FORMATS = ("html", "md", "pdf")
 _GLOB_CHARS = frozenset("*?[")
 
 
-class ManifestError(CardsError):
+class ManifestError(DiagnosticsError):
     """A manifest with mistakes; `diagnostics` says where and what to do."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         self.diagnostics = tuple(sorted(diagnostics, key=Diagnostic.sort_key))
-        super().__init__("\n".join(d.format() for d in self.diagnostics))
+        super().__init__("", (d.format() for d in self.diagnostics))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from mlops_cards.cache import Cache
 from mlops_cards.checklist import PdfUnavailable, checklist_files, require_pdf
 from mlops_cards.deckdata import DeckNote
 from mlops_cards.epoch import build_time
-from mlops_cards.errors import CardsError
+from mlops_cards.errors import CardsError, DiagnosticsError
 from mlops_cards.lockfile import (
     Lock,
     LockUpdate,
@@ -31,7 +31,6 @@ from mlops_cards.manifest import DeckManifest
 from mlops_cards.models import LessonContent
 from mlops_cards.resolve import DeckTarget
 from mlops_cards.stages import (
-    BuildError,
     DeckNotes,
     Loaded,
     apkg,
@@ -133,7 +132,7 @@ def lock_notes(
     if frozen:
         differences = lock_differences(old_lock, update.lock)
         if differences:
-            raise BuildError(
+            raise DiagnosticsError(
                 f"{target.lock}: the lock would change (--frozen); build without --frozen "
                 "and commit the lock",
                 tuple(differences),

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from mlops_cards.cache import Cache
 from mlops_cards.deckdata import DeckNote, ExportDeck, NoteTypeLike
 from mlops_cards.discover import find_lessons, lesson_files
-from mlops_cards.errors import CardsError
+from mlops_cards.errors import CardsError, DiagnosticsError
 from mlops_cards.identity import stable_id
 from mlops_cards.limits import MAX_LESSON_BYTES, MAX_YAML_BYTES, read_limited
 from mlops_cards.models import Diagnostic, Lesson, LessonContent
@@ -36,14 +36,6 @@ if TYPE_CHECKING:
     from mlops_cards.notes import LessonDeck, NoteBuilder
     from mlops_cards.notetypes import NoteType
     from mlops_cards.render import CardRenderer
-
-
-class BuildError(CardsError):
-    """The sources have errors (diagnostics) or the lock would change in a frozen build."""
-
-    def __init__(self, message: str, lines: tuple[str, ...] = ()) -> None:
-        self.lines = lines
-        super().__init__(message + "".join(f"\n  {line}" for line in lines))
 
 
 # --- 1. load lessons ---------------------------------------------------------------------------
@@ -218,16 +210,16 @@ def diagnostics(loaded: Loaded) -> list[Diagnostic]:
 
 
 def validate_deck(name: str, where: Path, loaded: Loaded) -> tuple[Diagnostic, ...]:
-    """Raise BuildError when the deck's lessons cannot all be read or have errors; else its
+    """Raise DiagnosticsError when the deck's lessons cannot all be read or have errors; else its
     warnings, less the "has no answer" ones (listed as unanswered items already)."""
     if loaded.failures:
-        raise BuildError(f"{where}: cannot read every lesson", loaded.failures)
+        raise DiagnosticsError(f"{where}: cannot read every lesson", loaded.failures)
     if not loaded.contents:
         raise CardsError(f"{where}: no lessons found (check `lessons:`)")
     found = diagnostics(loaded)
     errors = tuple(d.format() for d in found if d.level == "error")
     if errors:
-        raise BuildError(f"{name}: the lessons have errors; fix them first", errors)
+        raise DiagnosticsError(f"{name}: the lessons have errors; fix them first", errors)
     unanswered = {(c.lesson.path, u.line) for c in loaded.contents for u in c.unanswered}
     return tuple(d for d in found if d.level == "warning" and (d.path, d.line) not in unanswered)
 
