@@ -30,7 +30,7 @@ from mlops_cards.anki_export import apkg_bytes
 from mlops_cards.atomic import write_atomic
 from mlops_cards.errors import CardsError, UsageError
 from mlops_cards.manifest import DeckManifest
-from mlops_cards.models import LessonContent
+from mlops_cards.models import LessonContent, NoteKind, card_kind_of
 from mlops_cards.notetypes import NoteType
 from mlops_cards.stages import (
     DeckNotes,
@@ -59,7 +59,7 @@ __all__ = [
 RendererChoice = Literal["auto", "anki", "ours"]
 
 # Kinds in the order an author reads a lesson, with their section titles.
-KIND_TITLES = {
+KIND_TITLES: dict[NoteKind, str] = {
     "question": "Questions",
     "extra": "Extra cards",
     "objective": "Learning objectives",
@@ -71,7 +71,7 @@ ANKI_HINT = "--renderer anki needs the Anki engine: pip install 'mlops-cards[ank
 
 @dataclass(frozen=True)
 class PreviewCard:
-    kind: str  # question, extra, objective, term, cloze
+    kind: NoteKind
     key: str
     template: str  # the card template's name ("Definition to Term", "Cloze", ...)
     ordinal: int  # Anki's card ord: the body gets class `card{ordinal + 1}`
@@ -265,7 +265,6 @@ def _preview_deck(source: _DeckSource, engine: Literal["anki", "ours"]) -> Previ
         notes.sort(key=lambda n: list(KIND_TITLES).index(n.kind) if n.kind in KIND_TITLES else 99)
         cards = []
         for note in notes:
-            card_kind = "term" if note.kind == "cloze" else note.kind
             for card in rendered.get(note.guid, []):
                 cards.append(
                     PreviewCard(
@@ -273,7 +272,7 @@ def _preview_deck(source: _DeckSource, engine: Literal["anki", "ours"]) -> Previ
                         key=note.key,
                         template=card.template,
                         ordinal=card.ordinal,
-                        source=where.get((note.lesson_id, card_kind, note.key), ""),
+                        source=where.get((note.lesson_id, card_kind_of(note.kind), note.key), ""),
                         front=inline(card.question),
                         back=inline(card.answer),
                         css=source.notetypes[note.notetype].css,
@@ -390,7 +389,7 @@ def _card_html(card: PreviewCard) -> str:
     )
 
 
-def _kind_section(kind: str, cards: list[PreviewCard]) -> str:
+def _kind_section(kind: NoteKind, cards: list[PreviewCard]) -> str:
     """One shadow root per kind: its note type's CSS once, then every card of that kind."""
     styles = "\n".join(dict.fromkeys(card.css for card in cards))
     # `</style` or `</template` in a custom template must not close our elements early.
