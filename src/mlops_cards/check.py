@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mlops_cards.cache import Cache
 from mlops_cards.models import CardKind, Diagnostic, LessonContent
-from mlops_cards.resolve import SIDECAR_SUFFIX, lesson_arguments, lesson_of
+from mlops_cards.resolve import REFUSED_SUFFIX, SIDECAR_SUFFIX, lesson_arguments, lesson_of
 from mlops_cards.stages import diagnostics, load_lessons
 from mlops_cards.text import plural
 
@@ -89,7 +89,7 @@ def orphan_sidecars(paths: Sequence[str]) -> list[Diagnostic]:
                         "rename it after its lesson, or delete it",
                     )
                 )
-        for wrong in sorted(directory.rglob("*.yml")):
+        for wrong in sorted(directory.rglob("*" + REFUSED_SUFFIX)):
             if lesson_of(wrong).exists():
                 shown = str(Path(path) / wrong.relative_to(directory))
                 right = wrong.with_suffix(SIDECAR_SUFFIX).name

@@ -19,6 +19,7 @@ from mlops_cards.errors import CardsError, DiagnosticsError
 from mlops_cards.identity import stable_id
 from mlops_cards.limits import MAX_YAML_BYTES, read_limited, yaml_problem
 from mlops_cards.models import Diagnostic
+from mlops_cards.resolve import MANIFEST_SUFFIX
 
 CARD_KINDS = ("questions", "objectives", "terms", "reverse", "cloze")
 _KEYS = ("name", "description", "lessons", "cards", "templates", "output", "id", "checklists")
@@ -65,7 +66,7 @@ class DeckManifest:
 
 def find_manifests(root: Path) -> list[Path]:
     """Every `*.yaml` manifest in `root` (not below), sorted by name."""
-    return sorted(p for p in root.glob("*.yaml") if p.is_file())
+    return sorted(p for p in root.glob("*" + MANIFEST_SUFFIX) if p.is_file())
 
 
 def load_manifest(path: Path) -> DeckManifest:

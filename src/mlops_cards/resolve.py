@@ -18,9 +18,10 @@ from mlops_cards.errors import CardsError, UsageError
 if TYPE_CHECKING:
     from mlops_cards.manifest import DeckManifest
 
-SIDECAR_SUFFIX = ".yaml"  # also the suffix of deck manifests
+SIDECAR_SUFFIX = ".yaml"
+MANIFEST_SUFFIX = SIDECAR_SUFFIX  # decks/NAME.yaml
 LESSON_SUFFIX = ".md"
-_REFUSED_SUFFIX = ".yml"
+REFUSED_SUFFIX = ".yml"
 NO_MANIFESTS = "no deck manifests in decks/ (give MANIFEST.yaml or lesson files)"
 
 
@@ -35,12 +36,12 @@ def lesson_of(sidecar: Path) -> Path:
 
 def is_yaml(path: str | Path) -> bool:
     """Whether `path` names a YAML file (a sidecar or a manifest), `.yml` included."""
-    return Path(path).suffix.lower() in (SIDECAR_SUFFIX, _REFUSED_SUFFIX)
+    return Path(path).suffix.lower() in (SIDECAR_SUFFIX, REFUSED_SUFFIX)
 
 
 def refused_yaml(path: str | Path) -> str | None:
     """The message for a `.yml` file, None for any other path."""
-    if Path(path).suffix.lower() != _REFUSED_SUFFIX:
+    if Path(path).suffix.lower() != REFUSED_SUFFIX:
         return None
     return f"{path}: YAML files are read only as `{SIDECAR_SUFFIX}`: rename it to " + str(
         Path(path).with_suffix(SIDECAR_SUFFIX)
