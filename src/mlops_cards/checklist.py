@@ -142,7 +142,7 @@ def first_sentence(markdown: str, limit: int = SHORT_DEFINITION_CHARS) -> str:
     if len(sentence) <= limit:
         return sentence
     # Cutting Markdown could leave half a link; cut its plain text instead, escaped for Markdown.
-    plain = plain_text(sentence)
+    plain = visible_text(sentence)
     if len(plain) <= limit:
         return _escape_markdown(plain)
     cut = plain[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
@@ -282,8 +282,9 @@ def inline_html(markdown: str) -> str:
     return rendered.strip()
 
 
-def plain_text(markdown: str) -> str:
-    """The words a reader sees, without markup (for trimming and for tests)."""
+def visible_text(markdown: str) -> str:
+    """The words a reader sees once the Markdown is rendered (`extract.plain_text` only strips
+    markup characters, for names found in source)."""
     text = re.sub(r"<[^>]+>", "", inline_html(markdown))
     return " ".join(html.unescape(text).split())
 
