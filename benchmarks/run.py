@@ -150,11 +150,12 @@ def matching_cost(n: int) -> None:
     a first build (empty lock), a rebuild (lock of the same sources) and a rebuild after every
     lesson file was renamed (new lesson ids) and every question reworded (one word)."""
     import synth
-    from mlops_cards import pipeline
+    from mlops_cards import matching, pipeline
     from mlops_cards.manifest import load_manifest
+    from mlops_cards.resolve import DeckTarget
 
     spent: list[float] = []
-    match = pipeline.match_notes
+    match = matching.match_notes
 
     def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
         start = time.perf_counter()
@@ -163,7 +164,7 @@ def matching_cost(n: int) -> None:
         finally:
             spent.append(time.perf_counter() - start)
 
-    pipeline.match_notes = timed  # type: ignore[assignment]
+    matching.match_notes = timed  # type: ignore[assignment]
     os.environ["SOURCE_DATE_EPOCH"] = EPOCH
     with tempfile.TemporaryDirectory(prefix="mlops-cards-bench-") as tmp:
         project = Path(tmp)
@@ -172,9 +173,7 @@ def matching_cost(n: int) -> None:
 
         def build(label: str) -> None:
             manifest = load_manifest(manifest_path)
-            target = pipeline.DeckTarget(
-                manifest, project / "dist" / "bench.apkg", manifest.lock_path
-            )
+            target = DeckTarget(manifest, project / "dist" / "bench.apkg", manifest.lock_path)
             start = time.perf_counter()
             (deck,) = pipeline.build([target], project / "dist").decks
             total = time.perf_counter() - start

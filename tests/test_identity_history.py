@@ -20,10 +20,12 @@ from typing import Any
 import pytest
 import yaml
 
+from mlops_cards.errors import DiagnosticsError
 from mlops_cards.extract import extract_file
 from mlops_cards.lockfile import Lock, read_lock
 from mlops_cards.manifest import load_manifest
-from mlops_cards.pipeline import BuildError, DeckReport, DeckTarget, build
+from mlops_cards.pipeline import DeckReport, build
+from mlops_cards.resolve import DeckTarget
 from mlops_cards.verify import verify_deck
 
 pytest.importorskip("anki.collection")
@@ -152,13 +154,14 @@ def review_everything(col: Collection) -> int:
     deck_id = col.decks.id_for_name(DECK)
     assert deck_id is not None
     col.decks.set_current(deck_id)
+    sched: Any = col.sched  # typed optional by Anki; a real collection has one
     answered = 0
-    while queued := col.sched.get_queued_cards().cards:
+    while queued := sched.get_queued_cards().cards:
         card = AnkiCard(col)
         card._load_from_backend_card(queued[0].card)
         card.start_timer()
-        col.sched.answer_card(
-            col.sched.build_answer(card=card, states=queued[0].states, rating=CardAnswer.EASY)
+        sched.answer_card(
+            sched.build_answer(card=card, states=queued[0].states, rating=CardAnswer.EASY)
         )
         answered += 1
     return answered
@@ -166,7 +169,7 @@ def review_everything(col: Collection) -> int:
 
 def shown(col: Collection) -> dict[int, tuple[str, str, str]]:
     """Card id -> (item, answer, subdeck) for every card of the collection."""
-    result = {}
+    result: dict[int, tuple[str, str, str]] = {}
     for cid in col.find_cards(""):
         card = col.get_card(cid)
         item, answer = identify(card.note())
@@ -209,8 +212,9 @@ def upgrade(
     check_collection(collection, v1)
     assert review_everything(collection) == collection.card_count()
     before = shown(collection)
-    revlog = collection.db.all("SELECT * FROM revlog ORDER BY id")
-    scheduling = collection.db.all(
+    db: Any = collection.db  # typed optional by Anki; an open collection has one
+    revlog = db.all("SELECT * FROM revlog ORDER BY id")
+    scheduling = db.all(
         "SELECT id, nid, type, queue, due, ivl, factor, reps, lapses FROM cards ORDER BY id"
     )
 
@@ -219,8 +223,8 @@ def upgrade(
     after = shown(collection)
     for cid, (item, answer, _) in before.items():
         assert after[cid][:2] == (item, answer), f"card of {item} now shows {after[cid]}"
-    assert collection.db.all("SELECT * FROM revlog ORDER BY id") == revlog
-    kept = collection.db.all(
+    assert db.all("SELECT * FROM revlog ORDER BY id") == revlog
+    kept = db.all(
         "SELECT id, nid, type, queue, due, ivl, factor, reps, lapses FROM cards ORDER BY id"
     )
     assert [row for row in kept if row[0] in before] == scheduling
@@ -232,7 +236,9 @@ def items(release: Release) -> Counter[str]:
     return Counter(f"{e.kind}:{e.key}" for e in release.lock.notes.values() if not e.retired)
 
 
-def test_insert_a_question_above_the_others(tmp_path, monkeypatch, collection) -> None:
+def test_insert_a_question_above_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collection: Collection
+) -> None:
     first = {"one.md": lesson("One", 1, (("Q1", "qa"), ("Q2", "qb"), ("Q3", "qc")))}
     second = {"one.md": lesson("One", 1, (("Q1", "qn"), ("Q2", "qa"), ("Q3", "qb"), ("Q4", "qc")))}
     _, v2 = upgrade(tmp_path, monkeypatch, collection, first, second)
@@ -240,7 +246,9 @@ def test_insert_a_question_above_the_others(tmp_path, monkeypatch, collection) -
     assert "renumbered: one/question/Q3 → one/question/Q4" in v2.report.identity
 
 
-def test_delete_a_question(tmp_path, monkeypatch, collection) -> None:
+def test_delete_a_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collection: Collection
+) -> None:
     first = {"one.md": lesson("One", 1, (("Q1", "qa"), ("Q2", "qb"), ("Q3", "qc")))}
     second = {"one.md": lesson("One", 1, (("Q1", "qa"), ("Q2", "qc")))}
     _, v2 = upgrade(tmp_path, monkeypatch, collection, first, second)
@@ -248,7 +256,9 @@ def test_delete_a_question(tmp_path, monkeypatch, collection) -> None:
     assert v2.report.identity == ("renumbered: one/question/Q3 → one/question/Q2",)
 
 
-def test_swap_two_questions(tmp_path, monkeypatch, collection) -> None:
+def test_swap_two_questions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collection: Collection
+) -> None:
     first = {"one.md": lesson("One", 1, (("Q1", "qa"), ("Q2", "qb")))}
     second = {"one.md": lesson("One", 1, (("Q1", "qb"), ("Q2", "qa")))}
     _, v2 = upgrade(tmp_path, monkeypatch, collection, first, second)
@@ -256,14 +266,18 @@ def test_swap_two_questions(tmp_path, monkeypatch, collection) -> None:
     assert v2.report.identity == ("swapped: one/question/Q1 ↔ Q2",)
 
 
-def test_delete_insert_and_reorder_objectives(tmp_path, monkeypatch, collection) -> None:
+def test_delete_insert_and_reorder_objectives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collection: Collection
+) -> None:
     first = {"one.md": lesson("One", 1, objectives=("oa", "ob", "oc", "od"))}
     second = {"one.md": lesson("One", 1, objectives=("ob", "on", "od", "oc"))}
     _, v2 = upgrade(tmp_path, monkeypatch, collection, first, second)
     assert v2.report.new == ("one/objective/2",) and v2.report.retired == ("one/objective/1",)
 
 
-def test_label_questions_that_had_none(tmp_path, monkeypatch, collection) -> None:
+def test_label_questions_that_had_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collection: Collection
+) -> None:
     first = {"one.md": lesson("One", 1, ((None, "qa"), (None, "qb")))}
     second = {"one.md": lesson("One", 1, (("Q1", "qa"), ("2a", "qb")))}
     v1, v2 = upgrade(tmp_path, monkeypatch, collection, first, second)
@@ -280,7 +294,9 @@ def test_label_questions_that_had_none(tmp_path, monkeypatch, collection) -> Non
     )
 
 
-def test_rename_a_lesson_file_with_its_yaml(tmp_path, monkeypatch, collection) -> None:
+def test_rename_a_lesson_file_with_its_yaml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collection: Collection
+) -> None:
     text = lesson("Testing", 4, (("Q1", "qa"), ("Q2", "qb")), ("oa",), (("Feature view", "tf"),))
     first = {"04-testing.md": text}
     second = {"04-testing-ml-code.md": text}
@@ -293,7 +309,9 @@ def test_rename_a_lesson_file_with_its_yaml(tmp_path, monkeypatch, collection) -
     assert upgrade_seen.identity == ("moved: 5 note(s) from lesson testing → testing-ml-code",)
 
 
-def test_move_a_lesson_to_another_folder(tmp_path, monkeypatch, collection) -> None:
+def test_move_a_lesson_to_another_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collection: Collection
+) -> None:
     text = lesson("Testing", 4, (("Q1", "qa"), ("Q2", "qb")), ("oa",))
     v1, v2 = upgrade(
         tmp_path, monkeypatch, collection, {"testing.md": text}, {"module-2/testing.md": text}
@@ -303,7 +321,9 @@ def test_move_a_lesson_to_another_folder(tmp_path, monkeypatch, collection) -> N
     assert event.startswith("moved lesson file: testing: ") and "module-2" in event
 
 
-def test_rename_a_term(tmp_path, monkeypatch, collection) -> None:
+def test_rename_a_term(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collection: Collection
+) -> None:
     first = {"one.md": lesson("One", 1, terms=(("Feature view", "tf"), ("Tracker", "tg")))}
     second = {"one.md": lesson("One", 1, terms=(("Feature views", "tf"), ("Tracker", "tg")))}
     v1, v2 = upgrade(tmp_path, monkeypatch, collection, first, second)
@@ -311,7 +331,9 @@ def test_rename_a_term(tmp_path, monkeypatch, collection) -> None:
     assert v2.report.identity == ("renamed term: one/term/Feature view → one/term/Feature views",)
 
 
-def test_split_a_lesson_in_two(tmp_path, monkeypatch, collection) -> None:
+def test_split_a_lesson_in_two(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collection: Collection
+) -> None:
     all_four = (("Q1", "qa"), ("Q2", "qb"), ("Q3", "qc"), ("Q4", "qd"))
     first = {"one.md": lesson("One", 1, all_four)}
     second = {
@@ -326,7 +348,9 @@ def test_split_a_lesson_in_two(tmp_path, monkeypatch, collection) -> None:
     assert decks == {f"{DECK}::01 One"}
 
 
-def test_merge_two_lessons(tmp_path, monkeypatch, collection) -> None:
+def test_merge_two_lessons(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collection: Collection
+) -> None:
     first = {
         "one.md": lesson("One", 1, (("Q1", "qa"), ("Q2", "qb"))),
         "two.md": lesson("Two", 2, (("Q1", "qc"), ("Q2", "qd"))),
@@ -337,7 +361,9 @@ def test_merge_two_lessons(tmp_path, monkeypatch, collection) -> None:
     assert v2.report.identity == ("merged: one, two → one",)
 
 
-def test_move_a_question_to_another_lesson(tmp_path, monkeypatch, collection) -> None:
+def test_move_a_question_to_another_lesson(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collection: Collection
+) -> None:
     first = {
         "one.md": lesson("One", 1, (("Q1", "qa"), ("Q2", "qb"))),
         "two.md": lesson("Two", 2, (("Q1", "qc"),)),
@@ -351,7 +377,9 @@ def test_move_a_question_to_another_lesson(tmp_path, monkeypatch, collection) ->
     assert v2.report.identity == ("moved: one/question/Q2 → two/question/Q2",)
 
 
-def test_change_sort_and_title(tmp_path, monkeypatch, collection) -> None:
+def test_change_sort_and_title(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, collection: Collection
+) -> None:
     first = {"one.md": lesson("One", 1, (("Q1", "qa"),), ("oa",))}
     second = {"one.md": lesson("First Steps", 3, (("Q1", "qa"), ("Q2", "qb")), ("oa",))}
     _, v2 = upgrade(tmp_path, monkeypatch, collection, first, second)
@@ -364,11 +392,13 @@ def test_change_sort_and_title(tmp_path, monkeypatch, collection) -> None:
     assert collection.decks.id_for_name(f"{DECK}::03 First Steps") is None
 
 
-def test_frozen_build_says_what_moved_and_what_to_do(tmp_path, monkeypatch) -> None:
+def test_frozen_build_says_what_moved_and_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     course = Course(tmp_path / "course", monkeypatch)
     text = lesson("Testing", 4, (("Q1", "qa"), ("Q2", "qb")))
     course.release({"04-testing.md": text})
-    with pytest.raises(BuildError) as failed:
+    with pytest.raises(DiagnosticsError) as failed:
         course.release({"04-testing-ml-code.md": text}, frozen=True)
     message = str(failed.value).splitlines()[0]
     assert message.endswith(

@@ -33,7 +33,9 @@ LONG = "Name three tools that track experiments and say what each one records ab
 LONG_REWORDED = "Name three tools that track experiments and say what each one stores about a run."
 
 
-def release(items: Items, old: Lock, lesson_formerly: dict[str, tuple[str, ...]] | None = None):
+def release(
+    items: Items, old: Lock, lesson_formerly: dict[str, tuple[str, ...]] | None = None
+) -> tuple[Matched, Lock]:
     lessons, notes = [], []
     for number, (lesson_id, questions) in enumerate(items.items(), 1):
         cards = tuple(
@@ -177,7 +179,7 @@ def test_deterministic_whatever_the_order_of_the_lock() -> None:
     edited: Items = {
         "one": [
             ("Q0", "Brand new?", "n"),
-            *[(f"Q{i + 1}", t, a) for k, t, a in items["one"] for i in [int(k[1:])]],
+            *[(f"Q{int(q[0][1:]) + 1}", q[1], q[2]) for q in items["one"]],
         ]
     }
     a, lock_a = release(edited, lock)

@@ -18,13 +18,14 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.errors import CardsError
+from mlops_cards.models import NoteKind, note_kind
 
 FORMAT = 2
 RETIRED_TAG = "retired"
@@ -35,7 +36,7 @@ class LockedNote:
     hash: str
     mod: int
     lesson: str
-    kind: str
+    kind: NoteKind
     key: str
     notetype: int
     deck: str
@@ -153,7 +154,7 @@ def _note_from_json(v: dict[str, Any]) -> LockedNote:
         hash=_str(v["hash"]),
         mod=_int(v["mod"]),
         lesson=_str(v["lesson"]),
-        kind=_str(v["kind"]),
+        kind=note_kind(_str(v["kind"])),
         key=_str(v["key"]),
         notetype=_int(v["notetype"]),
         deck=_str(v["deck"]),
@@ -270,7 +271,7 @@ def _from_locked(guid: str, entry: LockedNote) -> DeckNote:
 def update_lock(
     old: Lock,
     notes: list[DeckNote],
-    notetypes: list[NoteTypeLike],
+    notetypes: Sequence[NoteTypeLike],
     now: int,
     retire: bool = False,
     texts: Mapping[str, tuple[str, str, str]] | None = None,

@@ -45,12 +45,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.identity import note_guid
 from mlops_cards.lockfile import Lock, LockedNote
 from mlops_cards.models import Card, Diagnostic
 from mlops_cards.notes import LessonDeck
+
+if TYPE_CHECKING:
+    from mlops_cards.stages import DeckNotes
 
 FUZZY = 0.8
 SAME_KEY = 0.5
@@ -135,7 +139,8 @@ class Matched:
     notes: list[DeckNote]
     texts: dict[str, tuple[str, str, str]]  # GUID -> (front, back, source), for the lock
     old_lock: Lock  # the lock read, with recognition texts filled in (a format-1 lock)
-    subdecks: tuple[str, ...]  # one per lesson, in lesson order
+    subdecks: tuple[str, ...]  # the lessons' subdecks, in lesson order, once each
+    lesson_subdecks: tuple[str, ...]  # one per lesson, in lesson order
     events: tuple[str, ...] = ()  # "renamed: a → b", ...
     kept_subdecks: tuple[str, ...] = ()  # "lesson: kept 'Deck::03 X' (sort/title say ...)"
     hints: tuple[Diagnostic, ...] = field(default_factory=tuple)
@@ -384,6 +389,7 @@ def match_notes(
         texts=texts,
         old_lock=old,
         subdecks=tuple(dict.fromkeys(subdecks[lesson.content.lesson.id] for lesson in lessons)),
+        lesson_subdecks=tuple(subdecks[lesson.content.lesson.id] for lesson in lessons),
         events=_events(old, items, matcher.taken),
         kept_subdecks=kept,
         hints=_hints(old, items, matcher, by_lesson, card_of),
@@ -544,9 +550,22 @@ def _hints(
     return tuple(sorted(hints, key=Diagnostic.sort_key))
 
 
-def frozen_message(lock: object, matched: Matched) -> str:
+def match_deck(old: Lock, made: DeckNotes, base: Path | None = None) -> tuple[DeckNotes, Matched]:
+    """The matching stage: the deck's notes with their GUIDs and subdecks decided, each lesson
+    with the subdeck it keeps, and what happened."""
+    matched = match_notes(old, list(made.notes), list(made.lessons), made.notetypes.values(), base)
+    lessons = tuple(
+        replace(lesson, subdeck=subdeck)
+        for lesson, subdeck in zip(made.lessons, matched.lesson_subdecks, strict=True)
+    )
+    return replace(made, lessons=lessons, notes=tuple(matched.notes)), matched
+
+
+def frozen_message(lock: object, matched: Matched | None) -> str:
     """Why a frozen build fails, and what to do, when the lock would change."""
     message = f"{lock}: the lock would change (--frozen)"
+    if matched is None:
+        return message + "; build without --frozen and commit the lock"
     if matched.events:
         shown = "; ".join(matched.events[:3]) + ("; ..." if len(matched.events) > 3 else "")
         message += (
