@@ -63,6 +63,7 @@ CROSS_LESSON = 0.9
 HINT = 0.4
 _RARE_WORDS = 3  # a note is compared across lessons with notes sharing its 3 rarest words
 _MAX_CANDIDATES = 64
+_MAX_PAIRED = 512  # published notes a leftover is compared with in its paired lessons, at most
 
 # Which field holds the front and the answer, by note kind, for the built-in note types (and
 # any with these field names).
@@ -250,20 +251,25 @@ class _Matcher:
         edges = []
         for item in items:
             n = item.note
-            for old_lesson in sorted(self.paired.get(n.lesson_id, ())):
-                for guid in old_by.get((old_lesson, n.kind), []):
-                    e = self.old[guid]
-                    same_key = e.key == n.key
-                    # An answer of a few words ("Yes.") says nothing about the question.
-                    same_answer = item.back == e.back and len(_words(e.back)) >= 3
-                    floor = SAME_KEY if same_key else SAME_ANSWER if same_answer else FUZZY
-                    score = similarity(item.text, e.back if e.kind == "term" else e.front, floor)
-                    if (
-                        score >= FUZZY
-                        or (same_key and (score >= SAME_KEY or same_answer))
-                        or (same_answer and score >= SAME_ANSWER)
-                    ):
-                        edges.append((-score, not same_key, guid, item.index))
+            paired = [
+                guid
+                for old_lesson in sorted(self.paired.get(n.lesson_id, ()))
+                for guid in old_by.get((old_lesson, n.kind), [])
+            ]
+            paired.sort(key=lambda guid, key=n.key: self.old[guid].key != key)  # same key first
+            for guid in paired[:_MAX_PAIRED]:
+                e = self.old[guid]
+                same_key = e.key == n.key
+                # An answer of a few words ("Yes.") says nothing about the question.
+                same_answer = item.back == e.back and len(_words(e.back)) >= 3
+                floor = SAME_KEY if same_key else SAME_ANSWER if same_answer else FUZZY
+                score = similarity(item.text, e.back if e.kind == "term" else e.front, floor)
+                if (
+                    score >= FUZZY
+                    or (same_key and (score >= SAME_KEY or same_answer))
+                    or (same_answer and score >= SAME_ANSWER)
+                ):
+                    edges.append((-score, not same_key, guid, item.index))
         self._greedy(edges)
 
     def across_lessons(self, kinds: set[str]) -> None:
