@@ -256,7 +256,9 @@ class _Matcher:
                 for old_lesson in sorted(self.paired.get(n.lesson_id, ()))
                 for guid in old_by.get((old_lesson, n.kind), [])
             ]
-            paired.sort(key=lambda guid, key=n.key: self.old[guid].key != key)  # same key first
+            paired = [g for g in paired if self.old[g].key == n.key] + [
+                g for g in paired if self.old[g].key != n.key
+            ]  # the same key first
             for guid in paired[:_MAX_PAIRED]:
                 e = self.old[guid]
                 same_key = e.key == n.key
