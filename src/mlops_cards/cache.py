@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlops_cards import __version__
 from mlops_cards.deckdata import DeckNote, ExportDeck, NoteTypeLike
-from mlops_cards.discover import find_lessons, lesson_files
+from mlops_cards.discover import find_lessons, leftover_sidecars, lesson_files
 from mlops_cards.errors import CardsError
 from mlops_cards.limits import MAX_LESSON_BYTES, MAX_YAML_BYTES, read_limited
 from mlops_cards.models import Lesson, LessonContent
@@ -301,6 +301,8 @@ class LessonLoader:
         sidecar = _read(sidecar_file, MAX_YAML_BYTES) if data is not None else None
         if data is None or (sidecar is None and sidecar_file.exists()):
             return False  # not cached; unreadable ones are reported by `extract`
+        if sidecar is None and leftover_sidecars(sidecar_file.parent):
+            return False  # whether one of them is this lesson's depends on other files
         key = self._key(shown, data, sidecar)
         content = self.cache.get_object(key, LessonContent)
         if content is not None and content.lesson.path == shown:

@@ -109,3 +109,17 @@ def _natural_key(name: str) -> list[tuple[int, int | str]]:
         for part in re.split(r"(\d+)", name)
         if part
     ]
+
+
+def leftover_sidecars(folder: Path) -> list[Path]:
+    """Author YAML files in `folder` with no lesson beside them (`x.yaml` without `x.md`)."""
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder) if entry.is_file())
+    except OSError:
+        return []
+    lessons = {name for name in names if name.endswith(".md")}
+    return [
+        folder / name
+        for name in names
+        if name.endswith(".yaml") and name.removesuffix(".yaml") + ".md" not in lessons
+    ]
