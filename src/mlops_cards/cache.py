@@ -284,6 +284,9 @@ class LessonLoader:
         # shown path -> (content, sha256 of the lesson text), made by a worker
         self._computed: dict[str, tuple[LessonContent, bytes]] = {}
         self.content_keys: dict[str, str] = {}  # shown path -> key of its content
+        # shown path -> the lesson `extract` gave; `find_lessons` may give it another id
+        # (`discover.distinct_ids`, which depends on other files): such content is not kept
+        self._read: dict[str, Lesson] = {}
 
     def _key(self, shown: str, lesson: bytes, sidecar: bytes | None) -> str:
         # The sidecar's path is derived from the lesson's, so `shown` covers both.
@@ -327,6 +330,7 @@ class LessonLoader:
         pending = self._keys.get(shown)
         if pending is not None and _sha(pending[1]) != digest:
             del self._keys[shown]  # edited while we read it: not kept
+        self._read[shown] = lesson
         return lesson
 
     def content(self, lesson: Lesson) -> LessonContent:
@@ -341,7 +345,7 @@ class LessonLoader:
 
             content = merge_lesson(lesson)
         pending = self._keys.pop(lesson.path, None)
-        if pending is not None:
+        if pending is not None and self._read.get(lesson.path) is lesson:
             key, _, sidecar = pending
             if _read(_sidecar(lesson.path), MAX_YAML_BYTES) == sidecar:
                 self.cache.put_object(key, content)

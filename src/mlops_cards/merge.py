@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -167,7 +168,7 @@ def orphaned_sidecar(lesson: Lesson) -> Diagnostic | None:
             f"no author YAML {new} for this lesson, but {shown} has no lesson "
             f"({Path(shown).with_suffix('.md').name} is gone) and {why}: the lesson was "
             "renamed without its YAML",
-            f"rename the YAML with it: `git mv {shown} {new}`",
+            f"rename the YAML with it: `git mv {shlex.quote(shown)} {shlex.quote(new)}`",
         )
     return None
 
@@ -378,15 +379,13 @@ class _Merger:
         fix = f"delete the entry, or restore the {kind} in {self.lesson.path}"
         if reworded is not None:
             fix = f"if it is {kind} {reworded} now (reworded), rename it {reworded}; else {fix}"
-        if holder is not None:
-            message = (
-                f"{kind} {entry.key} is answered by the entry {holder.key!r} (line {holder.line}), "
-                f"written for its text; this entry makes no card"
+        gone = f"{kind} {entry.key} is not in {self.lesson.path} any more"
+        if holder is not None:  # the key is there, but the text of another entry took it
+            gone = (
+                f"the {kind} written for this entry is not in {self.lesson.path} any more "
+                f"({kind} {entry.key} now is the one entry {holder.key!r} was written for)"
             )
-        else:
-            message = (
-                f"{kind} {entry.key} is not in {self.lesson.path} any more: its entry makes no card"
-            )
+        message = f"{gone}: its entry makes no card"
         self.say("warning", entry.line, message, fix, col=entry.col)
 
     def reworded_item(

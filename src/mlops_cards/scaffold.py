@@ -146,7 +146,7 @@ def _rekey(old: str, lesson: Lesson, sidecar: Sidecar, shown: str) -> tuple[str,
                 "(see `mlops-cards check`); delete it or give it another key, then run init again"
             )
         key = keys[move.old]
-        spans.append((key.start_mark.index, key.end_mark.index, _key(move.new)))
+        spans.append((key.start_mark.index, key.end_mark.index, _key_like(key, move.new)))
     new = old
     for start, end, text in sorted(spans, reverse=True):
         new = new[:start] + text + new[end:]
@@ -156,6 +156,15 @@ def _rekey(old: str, lesson: Lesson, sidecar: Sidecar, shown: str) -> tuple[str,
             "there; rename them by hand (and please report this)"
         )
     return new, found
+
+
+def _key_like(node: yaml.ScalarNode, key: str) -> str:
+    """`key` written the way the author wrote the key it replaces (plain, "double", 'single')."""
+    if node.style == '"':
+        return json.dumps(key, ensure_ascii=False)
+    if node.style == "'":
+        return "'" + key.replace("'", "''") + "'"
+    return _key(key)
 
 
 def _renamed_faithfully(old: str, new: str, found: list[Move], lesson: Lesson, shown: str) -> bool:
