@@ -21,8 +21,8 @@ from mlops_cards.models import Lesson
 ReadLesson = Callable[[Path, str], Lesson]
 
 # A number prefix in a file or folder name orders lessons; it is no part of their identity:
-# `1. X`, `1.X`, `1.1. X`, `01-x`, `3) x` and `2_x` all give `x`.
-_NUMBER_PREFIX = re.compile(r"^\d+(?:[.)_-]\d+)*\s*[.)_-]?\s*")
+# `1. X`, `1.X`, `1.1. X`, `01-x`, `3) x` and `2_x` all give `x` (`000_30ce` gives `30ce`).
+_NUMBER_PREFIX = re.compile(r"^\d+(?:\.\d+)*\s*[.)_-]?\s*")
 
 
 def slugify(text: str) -> str:
