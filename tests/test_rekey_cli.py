@@ -223,3 +223,51 @@ def test_two_readme_lessons_build_without_hand_set_ids(tmp_path: Path, corpus: P
     result = run_cli("build", ".", "-o", str(tmp_path / "deck.apkg"), cwd=root)
     assert result.returncode == 0, result.stderr
     assert "is also used by" not in result.stdout + result.stderr
+
+
+FEATURES = """\
+# Features
+
+## Learning Objectives
+
+- [ ] Define a feature store.
+- [ ] Explain point-in-time joins.
+
+:bell: **Feature views** are named sets of features.
+"""
+FEATURES_YAML = """\
+objectives:
+  2:
+    objective: Define a feature store.
+    answer: A shared place for features.
+  3: {objective: Explain point-in-time joins., answer: Join on time.}
+terms:
+  Feature view:   # renamed in the lesson
+    definition: A named set of features.
+"""
+
+
+def test_init_rekeys_objectives_and_renamed_terms(tmp_path: Path) -> None:
+    root = course(tmp_path, FEATURES, FEATURES_YAML)
+    result = run_cli("init", "lesson.md", cwd=root)
+    assert result.stdout == (
+        "lesson.yaml: re-keyed 3 entries (2 -> 1, 3 -> 2, Feature view -> Feature views)\n"
+    )
+    assert (root / "lesson.yaml").read_text(encoding="utf-8") == (
+        FEATURES_YAML.replace("  2:\n", "  1:\n")
+        .replace("  3: {", "  2: {")
+        .replace("Feature view:", "Feature views:")
+    )
+    assert run_cli("check", "--strict", "lesson.md", cwd=root).returncode == 0
+
+
+def test_init_swaps_the_keys_of_swapped_questions(tmp_path: Path) -> None:
+    swapped = BEFORE.replace("Q1. Why", "Q9. Why").replace("Q2. When", "Q1. When")
+    root = course(tmp_path, swapped.replace("Q9. Why", "Q2. Why"), AUTHORED)
+    result = run_cli("init", "lesson.md", cwd=root)
+    assert result.stdout == "lesson.yaml: re-keyed 2 entries (Q1 -> Q2, Q2 -> Q1)\n"
+    text = (root / "lesson.yaml").read_text(encoding="utf-8")
+    assert text == AUTHORED.replace("  Q1:  #", "  Q@:  #").replace("  Q2:\n", "  Q1:\n").replace(
+        "Q@", "Q2"
+    )
+    assert run_cli("init", "lesson.md", cwd=root).stdout == "lesson.yaml: up to date\n"
