@@ -281,3 +281,17 @@ def test_formerly_must_be_keys() -> None:
 def test_card_identity_fields_are_where_the_lock_reads_them() -> None:
     assert Card("l", "question", "Q1", "f", "b").formerly == ()
     assert LessonContent(Lesson("l.md", "l", None, None), None, ()).formerly == ()
+
+
+def test_an_entry_without_snapshot_whose_key_another_answer_took_says_what_to_add() -> None:
+    content = merge(
+        "questions:\n  Q1:\n    question: Why version models?\n    answer: a\n  Q2: {answer: b}\n",
+        questions=questions("Q1=N", "Q2=A"),
+    )
+    assert cards(content) == [("Q2", "a", ("Q1",))]
+    assert (
+        "l.yaml:5:3: warning: question Q2 now is the one entry 'Q1' was written for, and this "
+        "entry does not say which question it answers: its entry makes no card (write that "
+        "question's text after 'question:' (the answer then follows it), or delete the entry, "
+        "or restore the question in l.md)"
+    ) in messages(content)

@@ -385,6 +385,12 @@ class _Merger:
                 f"the {kind} written for this entry is not in {self.lesson.path} any more "
                 f"({kind} {entry.key} now is the one entry {holder.key!r} was written for)"
             )
+        if holder is not None and entry.snapshot is None:  # nothing says what it answers
+            gone = (
+                f"{kind} {entry.key} now is the one entry {holder.key!r} was written for, and "
+                f"this entry does not say which {kind} it answers"
+            )
+            fix = f"write that {kind}'s text after '{kind}:' (the answer then follows it), or {fix}"
         message = f"{gone}: its entry makes no card"
         self.say("warning", entry.line, message, fix, col=entry.col)
 
