@@ -176,8 +176,11 @@ def test_a_leftover_yaml_is_only_claimed_when_it_fits(tmp_path: Path) -> None:
     other = run_cli("check", "Other.md", cwd=root)
     assert other.returncode == 0, other.stdout
     assert "git mv" not in other.stdout
-    # Without snapshots, a lone leftover beside a lone lesson without YAML is still claimed.
+    # Alone beside a lone lesson without YAML, but its snapshots are another lesson's: no claim.
     (root / "Other.md").unlink()
+    (root / "6. Serving.md").write_text("# New\n\n:pencil: Q1. Something new?\n")
+    assert "git mv" not in run_cli("check", "6. Serving.md", cwd=root).stdout
+    # Without snapshots, a lone leftover beside a lone lesson without YAML is claimed.
     (root / "Serving.yaml").write_text("questions:\n  Q1: {answer: x}\n", encoding="utf-8")
     check = run_cli("check", "6. Serving.md", cwd=root)
     assert check.returncode == 1

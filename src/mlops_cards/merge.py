@@ -132,7 +132,8 @@ def orphaned_sidecar(lesson: Lesson) -> Diagnostic | None:
     A YAML file with no lesson beside it, in the lesson's folder, is taken for this lesson's
     when (conservatively) its `lesson: id:` is this lesson's id, or at least half of its
     `question:`/`objective:` snapshots (and one at least) are this lesson's items' texts, or
-    it is a valid author YAML and the only one without a lesson there while this is the only
+    it records no snapshot to compare (snapshots that all differ say it is another lesson's),
+    is a valid author YAML, and is the only one without a lesson there while this is the only
     lesson without a YAML there.
     """
     from mlops_cards.discover import leftover_sidecars
@@ -156,7 +157,7 @@ def orphaned_sidecar(lesson: Lesson) -> Diagnostic | None:
             why = f"has this lesson's id {lesson.id!r}"
         elif same and 2 * same >= len(snapshots):
             why = f"answers {same} of this lesson's items"
-        elif alone and not old.has_errors and entries:
+        elif alone and not old.has_errors and entries and not snapshots:
             why = "is the only YAML without a lesson here"
         else:
             continue
