@@ -97,3 +97,17 @@ def test_question_inserted_above_reviewed_ones(tmp_path: Path, collection: Colle
     assert collection.db.all("SELECT * FROM revlog ORDER BY id") == reviews
     assert scheduling(collection) == cards_before
     collection.close()
+
+
+def test_two_readme_lessons_in_different_folders(tmp_path: Path, collection: Collection) -> None:
+    root = tmp_path / "course"
+    for module, question in (("01-intro", "Why version models?"), ("02-ops", "How to roll back?")):
+        (root / module).mkdir(parents=True)
+        (root / module / "README.md").write_text(f"# {module}\n\n:pencil: Q1. {question}\n")
+        (root / module / "README.yaml").write_text("questions:\n  Q1: {answer: Because.}\n")
+    result = run_cli("build", ".", "-o", "deck.apkg", cwd=root, env={"SOURCE_DATE_EPOCH": "1"})
+    assert result.returncode == 0, result.stderr
+    log = import_apkg(collection, root / "deck.apkg")
+    assert (len(log.new), len(log.duplicate), len(log.conflicting)) == (2, 0, 0)
+    tags = {tag for nid in collection.find_notes("") for tag in collection.get_note(nid).tags}
+    assert {"lesson::intro-readme", "lesson::ops-readme"} <= tags
