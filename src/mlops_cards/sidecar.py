@@ -482,6 +482,10 @@ class _Walker:
                 tags = self.tag_list(value) or ()
             elif key == "formerly":
                 formerly = self.formerly(value, "a lesson id") or ()
+                spaced = [old for old in formerly if _SPACE.search(old)]
+                if spaced:
+                    self.error(value, f"lesson id {spaced[0]!r} contains a space")
+                    formerly = ()
         return lesson_id, line, tags, formerly
 
     def answers(
