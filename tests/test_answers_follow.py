@@ -68,7 +68,7 @@ def test_a_question_inserted_above_the_others_keeps_every_answer_with_its_questi
     ]
     assert [u.key for u in content.unanswered] == ["Q1"]  # the new question, not Q2
     found = messages(content)
-    for line, (old, new) in zip((2, 5, 8, 11), ("12", "23", "34", "45"), strict=True):
+    for line, (old, new) in zip((2, 5, 8, 11), ((1, 2), (2, 3), (3, 4), (4, 5)), strict=True):
         assert (
             f"l.yaml:{line}:3: warning: question Q{old} is now Q{new}: its answer follows it {HINT}"
             in found
