@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mlops_cards.cache import Cache, LessonLoader
 from mlops_cards.models import CardKind, Diagnostic, LessonContent
+from mlops_cards.quality import check_quality
 
 KINDS: tuple[CardKind, ...] = ("question", "objective", "term", "extra")
 _SIDECAR_SUFFIXES = (".yaml", ".yml")
@@ -119,6 +120,7 @@ def check_paths(paths: Sequence[str], cache: Cache | None = None, jobs: int = 1)
     contents = tuple(found)
     diagnostics = [d for c in contents for d in c.diagnostics]
     diagnostics.extend(orphan_sidecars(lesson_paths))
+    diagnostics.extend(check_quality(contents))  # card-quality warnings, always on
     return CheckReport(
         contents,
         tuple(sorted(set(diagnostics), key=Diagnostic.sort_key)),

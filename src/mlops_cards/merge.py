@@ -127,6 +127,7 @@ class _Merger:
                 line=extra.line,
                 sidecar_line=extra.back_line,
                 sidecar_front_line=extra.front_line,
+                accept=extra.accept,
             )
             self.add_card(card, self.at(extra.line))
         lesson = self.lesson
@@ -192,6 +193,7 @@ class _Merger:
                     entry.tags,
                     line=line,
                     sidecar_line=entry.answer_text_line,
+                    accept=entry.accept,
                 )
                 self.add_card(card, self.at(line, False))
         for entry in by_key.values():  # left over: the lesson has no such item
@@ -299,6 +301,9 @@ class _Merger:
                     entry.tags,
                     line=entry.line,
                     sidecar_line=entry.line,
+                    accept=entry.accept,
+                    cloze=entry.cloze or "",
+                    cloze_line=entry.cloze_line,
                 )
                 self.add_card(card, self.at(entry.line))
 
@@ -353,6 +358,9 @@ class _Merger:
             tags,
             line=term.line,
             sidecar_line=yaml_line,
+            accept=entry.accept if entry is not None else (),
+            cloze=(entry.cloze or "") if entry is not None else "",
+            cloze_line=entry.cloze_line if entry is not None else 0,
         )
         self.add_card(card, self.at(term.line, False))
 

@@ -100,6 +100,11 @@ class Card:
     # start, 0 when that text comes from the lesson: rendering errors point there.
     sidecar_line: int = 0
     sidecar_front_line: int = 0
+    # Author YAML: the card-quality rules accepted for this card, and a term's own cloze text
+    # (Markdown with {{cN::}} markers) with the YAML line it starts on.
+    accept: tuple[str, ...] = ()
+    cloze: str = ""
+    cloze_line: int = 0
 
 
 @dataclass(frozen=True)

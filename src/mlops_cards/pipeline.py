@@ -27,6 +27,7 @@ from mlops_cards.manifest import CardKinds, DeckManifest
 from mlops_cards.models import Diagnostic, LessonContent
 from mlops_cards.notes import NoteBuilder, order_lessons
 from mlops_cards.notetypes import load_note_types
+from mlops_cards.quality import card_quality
 from mlops_cards.render import CardRenderer
 
 REPORT_NAME = "build-report.json"
@@ -156,6 +157,7 @@ def load_contents(
     warnings = [
         d for d in diagnostics if d.level == "warning" and (d.path, d.line) not in unanswered
     ]
+    warnings += card_quality(contents, manifest.quality, manifest.cards)  # always on
     return contents, warnings
 
 

@@ -10,8 +10,11 @@ Format (documented for authors in the README and `sidecar.schema.json`):
     lesson:     {id: TEXT, tags: [TAG...]}
     questions:  {KEY: {question: TEXT, answer: MARKDOWN, skip: BOOL, tags: [TAG...]}}
     objectives: {NUMBER: {objective: TEXT, answer: MARKDOWN, skip: BOOL, tags: [TAG...]}}
-    terms:      {NAME: {definition: MARKDOWN, bell: N, skip: BOOL, tags: [TAG...]}}
+    terms:      {NAME: {definition: MARKDOWN, bell: N, cloze: CLOZE, skip: BOOL, tags: [TAG...]}}
     extra:      [{id: TEXT, front: MARKDOWN, back: MARKDOWN, tags: [TAG...]}]
+
+Every entry may also hold `accept: [RULE...]`: card-quality rules (quality.py) the author
+accepts for that card. `cloze:` is Markdown with `{{c1::hidden}}` markers (cloze.py checks them).
 
 `answer:` left empty (null) means "still to write" (a warning later); an answer that is present
 but blank (`""`, an empty `|` block) is an error, as it would make a card with an empty back.
@@ -27,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from mlops_cards import cloze
 from mlops_cards.errors import CardsError
 from mlops_cards.limits import (
     MAX_YAML_BYTES,
@@ -36,13 +40,14 @@ from mlops_cards.limits import (
     yaml_problem,
 )
 from mlops_cards.models import Diagnostic
+from mlops_cards.quality import RULES
 
 TOP_LEVEL_FIELDS = ("lesson", "questions", "objectives", "terms", "extra")
 LESSON_FIELDS = ("id", "tags")
-QUESTION_FIELDS = ("question", "answer", "skip", "tags")
-OBJECTIVE_FIELDS = ("objective", "answer", "skip", "tags")
-TERM_FIELDS = ("definition", "bell", "skip", "tags")
-EXTRA_FIELDS = ("id", "front", "back", "tags")
+QUESTION_FIELDS = ("question", "answer", "skip", "tags", "accept")
+OBJECTIVE_FIELDS = ("objective", "answer", "skip", "tags", "accept")
+TERM_FIELDS = ("definition", "bell", "cloze", "skip", "tags", "accept")
+EXTRA_FIELDS = ("id", "front", "back", "tags", "accept")
 
 _CORE = "tag:yaml.org,2002:"
 STR, INT, BOOL, NULL, FLOAT = (_CORE + t for t in ("str", "int", "bool", "null", "float"))
@@ -68,6 +73,7 @@ class Answer:
     skip: bool = False
     tags: tuple[str, ...] = ()
     valid: bool = True  # False: an error was reported for it; merge makes no card, says no more
+    accept: tuple[str, ...] = ()  # card-quality rules the author accepts for this card
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,9 @@ class TermEntry:
     skip: bool = False
     tags: tuple[str, ...] = ()
     valid: bool = True
+    cloze: str | None = None  # the author's cloze text, markers checked
+    cloze_line: int = 0  # where its text starts
+    accept: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,7 @@ class ExtraCard:
     tags: tuple[str, ...] = ()
     front_line: int = 0  # where each text starts, for errors found when rendering it
     back_line: int = 0
+    accept: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -378,6 +388,51 @@ class _Walker:
                 tags.append(tag)
         return tuple(tags) if ok else None
 
+    def rule_list(self, node: yaml.Node) -> tuple[str, ...] | None:
+        """`accept: [long-answer, ...]`: card-quality rule ids, each one known."""
+        if id(node) in self.bad_nodes:
+            return None
+        if isinstance(node, yaml.ScalarNode) and node.tag == STR:
+            self.error(node, "accept must be a list of rule ids", f"accept: [{node.value}]")
+            return None
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, f"accept must be a list of rule ids, not {_kind(node)}")
+            return None
+        rules: list[str] = []
+        ok = True
+        for item in node.value:
+            rule = self.text(item, "a rule id")
+            if rule is None:
+                ok = False
+            elif rule not in RULES:
+                hint = did_you_mean(rule, RULES) or f"the rules: {', '.join(RULES)}"
+                self.error(item, f"unknown card-quality rule {rule!r}", hint)
+                ok = False
+            elif rule not in rules:
+                rules.append(rule)
+        return tuple(rules) if ok else None
+
+    def cloze_text(self, node: yaml.Node, owner: str) -> str | None:
+        """`cloze:` text whose markers are sound; a problem points at its own line."""
+        text, _ok = self.answer_text(node, "cloze", owner)
+        if text is None:
+            if node.tag == NULL and id(node) not in self.bad_nodes:
+                self.error(node, f"empty cloze for {owner}", "write {{c1::…}} text, or delete it")
+            return None
+        _parts, problem = cloze.parse(text)
+        if problem is None:
+            return text
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+            before = text[: problem.offset]
+            line = _text_line(node) + before.count("\n")
+            col = node.start_mark.column + 1  # block text is indented past the key
+        self.diagnostics.append(
+            Diagnostic(self.path, line, "error", f"{problem.message} in the cloze for {owner}",
+                       problem.hint, col)
+        )
+        return None
+
     def answer_text(self, node: yaml.Node, field: str, owner: str) -> tuple[str | None, bool]:
         """(text, ok): a blank but present value is an error; null means "not written yet"."""
         value = self.text(node, field)
@@ -489,6 +544,10 @@ class _Walker:
                     tags = self.tag_list(field_node)
                     entry["tags"] = tags or ()
                     valid = valid and tags is not None
+                elif field == "accept":
+                    accept = self.rule_list(field_node)
+                    entry["accept"] = accept or ()
+                    valid = valid and accept is not None
             valid = valid and len(items) == _len(value)
             result.append(Answer(key, line, col, valid=valid, **entry))  # type: ignore[arg-type]
         return tuple(result)
@@ -519,6 +578,13 @@ class _Walker:
                 elif field == "skip":
                     skip = self.flag(field_node, "skip")
                     entry["skip"], ok = bool(skip), skip is not None
+                elif field == "cloze":
+                    entry["cloze"] = self.cloze_text(field_node, owner)
+                    entry["cloze_line"] = _text_line(field_node)
+                    ok = entry["cloze"] is not None
+                elif field == "accept":
+                    accept = self.rule_list(field_node)
+                    entry["accept"], ok = accept or (), accept is not None
                 else:
                     tags = self.tag_list(field_node)
                     entry["tags"], ok = tags or (), tags is not None
@@ -557,6 +623,7 @@ class _Walker:
                     self.error(values[field], f"empty {field} for {owner}", f"write the {field}")
                 ok = ok and card[field] is not None
             tags = self.tag_list(values["tags"]) if "tags" in values else ()
+            accept = self.rule_list(values["accept"]) if "accept" in values else ()
             card_id = card.get("id")
             if card_id is not None:
                 card_id = card_id.strip()
@@ -570,9 +637,11 @@ class _Walker:
                     continue
                 first_line[card_id] = values["id"].start_mark.line + 1
             front, back = card.get("front"), card.get("back")
-            if ok and tags is not None and card_id and front and back:
+            if ok and tags is not None and accept is not None and card_id and front and back:
                 text_lines = _text_line(values["front"]), _text_line(values["back"])
-                cards.append(ExtraCard(card_id, front, back, line, col, tags, *text_lines))
+                cards.append(
+                    ExtraCard(card_id, front, back, line, col, tags, *text_lines, accept=accept)
+                )
         return tuple(cards)
 
 
