@@ -19,11 +19,16 @@ _WORD = re.compile(r"[^\W_]+")
 _UNSEEN = re.compile(r"\]\([^()\s]*(?:\([^()]*\)[^()\s]*)*\)|<[^<>\n]+>|https?://\S+")
 # Words that carry no answer: a cloze hiding "the" or showing "a" leaks nothing.
 STOPWORDS = frozenset(
-    """a an the is are was were be been being of to in on at by for with from as and or nor not
-    no it its this that these those which who whom what when where how why than then so such
-    into onto over under about can could may might must shall should will would do does did
-    has have had you your we our they their there here also only very more most each every""".split()
-)
+    {
+        "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "of", "to", "in",
+        "on", "at", "by", "for", "with", "from", "as", "and", "or", "nor", "not", "no", "it", "its",
+        "this", "that", "these", "those", "which", "who", "whom", "what", "when", "where", "how",
+        "why", "than", "then", "so", "such", "into", "onto", "over", "under", "about", "can",
+        "could", "may", "might", "must", "shall", "should", "will", "would", "do", "does", "did",
+        "has", "have", "had", "you", "your", "we", "our", "they", "their", "there", "here", "also",
+        "only", "very", "more", "most", "each", "every",
+    }
+)  # fmt: skip
 # Prefixes that leave a word's stem visible: "retraining" shows "training".
 _PREFIXES = ("re", "pre", "un", "non", "sub", "de", "mis", "over", "auto", "multi", "co")
 _SUFFIXES = ("ation", "ment", "ing", "ity", "ate", "ize", "ise", "ed", "er", "ly")
@@ -94,9 +99,7 @@ def parse(text: str) -> tuple[tuple[Part, ...], ClozeProblem | None]:
         parts.append(Part(text[position:]))
     numbers = sorted({p.number for p in parts if p.number})
     if not numbers:
-        return (), ClozeProblem(
-            0, "no cloze marker", "mark the part to hide: {{c1::hidden text}}"
-        )
+        return (), ClozeProblem(0, "no cloze marker", "mark the part to hide: {{c1::hidden text}}")
     if numbers != list(range(1, len(numbers) + 1)):
         found = ", ".join(f"c{n}" for n in numbers)
         return (), ClozeProblem(

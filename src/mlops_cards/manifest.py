@@ -213,7 +213,9 @@ class _Reader:
             key, number = key_node.value, value.get(key_node.value)
             if key not in QUALITY_KEYS:
                 close = difflib.get_close_matches(str(key), QUALITY_KEYS, n=1)
-                hint = f"did you mean `{close[0]}`?" if close else f"known: {', '.join(QUALITY_KEYS)}"
+                hint = (
+                    f"did you mean `{close[0]}`?" if close else f"known: {', '.join(QUALITY_KEYS)}"
+                )
                 self.error(key_node, f"unknown quality setting `{key}`", hint)
             elif isinstance(number, bool) or not isinstance(number, int) or number < 1:
                 self.error(

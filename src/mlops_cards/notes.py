@@ -184,7 +184,9 @@ class NoteBuilder:
             }
         if kind == "cloze":  # the definition, unless the cloze text holds it already
             extra = "" if _squeezed(card.back) in _squeezed(card.cloze or card.context) else back
-            cloze_at = (Path(sidecar), card.cloze_line) if sidecar and card.cloze else (source, line)
+            cloze_at = (
+                (Path(sidecar), card.cloze_line) if sidecar and card.cloze else (source, line)
+            )
             text = cloze_field(self._html(cloze_placeholders(cloze), *cloze_at))
             return {"Text": text, "Back Extra": extra, **common}
         if kind == "objective":

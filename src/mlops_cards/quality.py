@@ -50,8 +50,9 @@ HINTS = {
 }
 
 _WORD = re.compile(r"[^\W_]+")
+_NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _NUMBER_WORDS = {
-    **{w: n for n, w in enumerate("zero one two three four five six seven eight nine ten".split())},
+    **{w: n for n, w in enumerate(_NUMBERS)},
     **{str(n): n for n in range(100)},
 }
 _COUNTED = r"(?P<count>\d+|two|three|four|five|six|seven|eight|nine|ten)"
@@ -91,6 +92,7 @@ class Finding:
     card: Card
     settings: QualitySettings
     kinds: CardKinds
+    deck: str = ""  # cards of different decks never duplicate each other
 
     @property
     def yaml(self) -> str | None:
@@ -284,27 +286,33 @@ CARD_RULES: dict[str, Rule] = {
 def duplicates(findings: list[Finding]) -> Iterator[tuple[Finding, Diagnostic]]:
     """Cards that ask what an earlier card asks (an index of fronts: one pass), and author
     clozes that are their term card reversed."""
-    first: dict[str, Finding] = {}
+    first: dict[tuple[str, str], Finding] = {}
     for f in findings:
-        key = normalised_front(f.card)
-        if not key:
+        front = normalised_front(f.card)
+        if not front:
             continue
-        seen = first.setdefault(key, f)
+        seen = first.setdefault((f.deck, front), f)
         if seen is not f:
             path, line = seen.front_at()
-            yield f, f.warn(
-                f.front_at(),
-                "duplicate",
-                f"{_name(f.card)} asks what {_name(seen.card)} asks ({path}:{line})",
+            yield (
+                f,
+                f.warn(
+                    f.front_at(),
+                    "duplicate",
+                    f"{_name(f.card)} asks what {_name(seen.card)} asks ({path}:{line})",
+                ),
             )
         if f.card.cloze and f.kinds.cloze:
             parts, problem = cloze.parse(f.card.cloze)
             term = f.card.label or f.card.key
             if problem is None and cloze.reverses_term_card(parts, term, f.card.back):
-                yield f, f.warn(
-                    f.cloze_at(),
-                    "duplicate",
-                    f"the cloze of term {f.card.key!r} is its term card reversed",
+                yield (
+                    f,
+                    f.warn(
+                        f.cloze_at(),
+                        "duplicate",
+                        f"the cloze of term {f.card.key!r} is its term card reversed",
+                    ),
                 )
 
 
@@ -350,21 +358,22 @@ def card_quality(
 
 def check_quality(contents: Iterable[LessonContent], root: Path | None = None) -> list[Diagnostic]:
     """`check`: the warnings for lessons checked together, each lesson under the thresholds and
-    card kinds of the first deck manifest in `root/decks` that lists it (else the defaults).
+    card kinds of the first deck manifest in `root/decks` that lists it (else the defaults);
+    duplicates are looked for within each deck.
     A manifest that cannot be read is reported and its lessons get the defaults."""
     decks, problems = _decks(root or Path())
     findings = []
     for content in contents:
-        settings, kinds = _deck_of(Path(content.lesson.path), decks)
+        deck, settings, kinds = _deck_of(Path(content.lesson.path), decks)
         findings += [
-            Finding(content, card, settings, kinds)
+            Finding(content, card, settings, kinds, deck)
             for card in content.cards
             if _makes(card, kinds)
         ]
     return problems + _run(findings)
 
 
-_Deck = tuple[tuple[Path, ...], QualitySettings, CardKinds]
+_Deck = tuple[str, tuple[Path, ...], QualitySettings, CardKinds]
 
 
 def _decks(root: Path) -> tuple[list[_Deck], list[Diagnostic]]:
@@ -381,13 +390,13 @@ def _decks(root: Path) -> tuple[list[_Deck], list[Diagnostic]]:
             problems.append(Diagnostic(str(path), 1, "error", str(exc)))
             continue
         lessons = tuple(Path(os.path.abspath(p)) for p in manifest.lessons)
-        decks.append((lessons, manifest.quality, manifest.cards))
+        decks.append((str(path), lessons, manifest.quality, manifest.cards))
     return decks, problems
 
 
-def _deck_of(lesson: Path, decks: list[_Deck]) -> tuple[QualitySettings, CardKinds]:
+def _deck_of(lesson: Path, decks: list[_Deck]) -> tuple[str, QualitySettings, CardKinds]:
     full = Path(os.path.abspath(lesson))
-    for lessons, settings, kinds in decks:
+    for name, lessons, settings, kinds in decks:
         if any(full == p or p in full.parents for p in lessons):
-            return settings, kinds
-    return QualitySettings(), CardKinds()
+            return name, settings, kinds
+    return "", QualitySettings(), CardKinds()

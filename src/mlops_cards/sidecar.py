@@ -428,8 +428,14 @@ class _Walker:
             line = _text_line(node) + before.count("\n")
             col = node.start_mark.column + 1  # block text is indented past the key
         self.diagnostics.append(
-            Diagnostic(self.path, line, "error", f"{problem.message} in the cloze for {owner}",
-                       problem.hint, col)
+            Diagnostic(
+                self.path,
+                line,
+                "error",
+                f"{problem.message} in the cloze for {owner}",
+                problem.hint,
+                col,
+            )
         )
         return None
 
