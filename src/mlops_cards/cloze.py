@@ -138,8 +138,8 @@ def mark_term(sentence: str, term: str) -> str | None:
 def defines_at_head(sentence: str, term: str) -> bool:
     """`**Term**: …`, `Term: …`, `A term is …`, `'Term' refers to …`: the sentence is the term's
     definition with the term as its subject, which the term card already asks."""
-    head = re.compile(
-        rf"^[\W_]*(?:(?:a|an|the)\s+)?{re.escape(term.strip())}[\W_]*?"
+    head = re.compile(  # after a short lead-in such as "On the other hand,"
+        rf"^(?:[^,.]{{1,30}},\s*)?[\W_]*(?:(?:a|an|the)\s+)?{re.escape(term.strip())}[\W_]*?"
         r"(?::|\s+(?:is|are|refers?\s+to|means?)\b)",
         re.IGNORECASE,
     )
@@ -171,17 +171,23 @@ def reverses_term_card(parts: tuple[Part, ...], term: str, definition: str) -> b
     return set(content_words(visible_text(parts, 1))) <= known
 
 
+# `{{` and `}}` a lesson sentence holds are text, not markers: in a generated cloze they stand
+# as these characters, which the Text field turns into HTML entities (notes.cloze_field).
+LITERAL_OPEN, LITERAL_CLOSE = "\ue003", "\ue004"
+
+
 def sentence_cloze(sentence: str, term: str, definition: str) -> str | None:
     """A cloze from a term's bell sentence, only where the sentence gives context the term card
     does not: not `Term: definition` or `Term is …`, and not its definition with the term hidden."""
     if defines_at_head(sentence, term):
         return None
+    sentence = sentence.replace("{{", LITERAL_OPEN).replace("}}", LITERAL_CLOSE)
     marked = mark_term(sentence, term)
     if marked is None:
         return None
     parts, problem = parse(marked)
     if problem is not None or reverses_term_card(parts, term, definition):
-        return None  # a problem: the lesson's own `{{`/`}}` around the term; no cloze then
+        return None
     return marked
 
 

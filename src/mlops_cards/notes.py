@@ -89,8 +89,12 @@ def cloze_placeholders(text: str) -> str:
 
 
 def cloze_field(html_text: str) -> str:
-    """Rendered placeholders back to Anki's cloze markers."""
-    return _OPENED.sub(r"{{c\1::", html_text).replace(_CLOSE, "}}")
+    """Rendered placeholders back to Anki's cloze markers; a lesson's own braces as entities,
+    which Anki shows as braces and never reads as a marker."""
+    text = _OPENED.sub(r"{{c\1::", html_text).replace(_CLOSE, "}}")
+    return text.replace(clozes.LITERAL_OPEN, "&#123;&#123;").replace(
+        clozes.LITERAL_CLOSE, "&#125;&#125;"
+    )
 
 
 class NoteBuilder:

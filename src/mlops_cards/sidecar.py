@@ -425,8 +425,7 @@ class _Walker:
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
         if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
             before = text[: problem.offset]
-            line = _text_line(node) + before.count("\n")
-            col = node.start_mark.column + 1  # block text is indented past the key
+            line, col = _text_line(node) + before.count("\n"), 1
         self.diagnostics.append(
             Diagnostic(
                 self.path,
