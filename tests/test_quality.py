@@ -331,3 +331,12 @@ def test_the_build_lists_them_with_its_warnings(tmp_path: Path) -> None:
         ("serving.md", 17, "set-prompt"),
         ("serving.yaml", 5, "long-list"),
     ]
+
+
+def test_the_schema_offers_the_same_rule_ids() -> None:
+    import json
+    from importlib.resources import files
+
+    schema = json.loads(files("mlops_cards").joinpath("sidecar.schema.json").read_text("utf-8"))
+    for kind in ("question", "objective", "term", "extra"):
+        assert schema["definitions"][kind]["properties"]["accept"]["items"]["enum"] == list(RULES)
