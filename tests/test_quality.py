@@ -209,6 +209,7 @@ def test_accept_silences_exactly_that_rule_for_that_card() -> None:
 
 
 def test_unknown_rule_ids_are_errors_with_a_suggestion() -> None:
+    assert parse_sidecar("questions:\n  Q1:\n    accept:\n", "l.yaml").diagnostics == ()
     sidecar = parse_sidecar("questions:\n  Q1:\n    accept: [long-answers, nope]\n", "l.yaml")
     assert [d.format() for d in sidecar.diagnostics] == [
         "l.yaml:3:14: error: unknown card-quality rule 'long-answers' "

@@ -94,10 +94,6 @@ class Finding:
     kinds: CardKinds
     deck: str = ""  # cards of different decks never duplicate each other
 
-    @property
-    def yaml(self) -> str | None:
-        return self.content.sidecar
-
     def front_at(self) -> tuple[str, int]:
         card, sidecar = self.card, self.content.sidecar
         if sidecar and card.kind == "extra":

@@ -392,6 +392,8 @@ class _Walker:
         """`accept: [long-answer, ...]`: card-quality rule ids, each one known."""
         if id(node) in self.bad_nodes:
             return None
+        if node.tag == NULL:
+            return ()
         if isinstance(node, yaml.ScalarNode) and node.tag == STR:
             self.error(node, "accept must be a list of rule ids", f"accept: [{node.value}]")
             return None
