@@ -63,6 +63,10 @@ def test_author_cloze_errors_point_at_their_line() -> None:
     assert errors(block) == [
         "l.yaml:5:1: error: cloze c1 is never closed in the cloze for term 'Fit' (end it with }})"
     ]
+    assert errors("terms:\n  Fit:\n    cloze: {{c1::fit}}\n") == [
+        "l.yaml:3:12: error: the cloze for term 'Fit' is read as a YAML mapping (YAML reads an "
+        'unquoted {{ as one: quote the text, cloze: "{{c1::…}} …")'
+    ]
     assert errors("terms:\n  Fit:\n    cloze:\n") == [
         "l.yaml:3:11: error: empty cloze for term 'Fit' (write {{c1::…}} text, or delete it)"
     ]

@@ -416,6 +416,13 @@ class _Walker:
 
     def cloze_text(self, node: yaml.Node, owner: str) -> str | None:
         """`cloze:` text whose markers are sound; a problem points at its own line."""
+        if isinstance(node, yaml.MappingNode) and node.flow_style:  # `cloze: {{c1::x}}`
+            self.error(
+                node,
+                f"the cloze for {owner} is read as a YAML mapping",
+                'YAML reads an unquoted {{ as one: quote the text, cloze: "{{c1::…}} …"',
+            )
+            return None
         text, _ok = self.answer_text(node, "cloze", owner)
         if text is None:
             if node.tag == NULL and id(node) not in self.bad_nodes:
