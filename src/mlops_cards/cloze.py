@@ -135,15 +135,24 @@ def mark_term(sentence: str, term: str) -> str | None:
     return "".join(pieces) + sentence[position:]
 
 
+_LEAD_IN = re.compile(r"(?:[^,.]{1,30},\s*)?")  # "On the other hand, "
+_ARTICLE = re.compile(r"[\W_]*(?:(?:a|an|the)\s+)?", re.IGNORECASE)
+_DEFINED = re.compile(r"[\W_]*?(?::|\s+(?:is|are|refers?\s+to|means?)\b)", re.IGNORECASE)
+
+
 def defines_at_head(sentence: str, term: str) -> bool:
-    """`**Term**: …`, `Term: …`, `A term is …`, `'Term' refers to …`: the sentence is the term's
-    definition with the term as its subject, which the term card already asks."""
-    head = re.compile(  # after a short lead-in such as "On the other hand,"
-        rf"^(?:[^,.]{{1,30}},\s*)?[\W_]*(?:(?:a|an|the)\s+)?{re.escape(term.strip())}[\W_]*?"
-        r"(?::|\s+(?:is|are|refers?\s+to|means?)\b)",
-        re.IGNORECASE,
-    )
-    return bool(head.match(plain_text(sentence)))
+    """`**Term**: …`, `Term: …`, `A term is …`, `'Term' refers to …` (after a short lead-in such
+    as "On the other hand,"): the sentence is the term's definition with the term as its
+    subject, which the term card already asks."""
+    text, wanted = plain_text(sentence), term.strip().casefold()
+    lead = _LEAD_IN.match(text)
+    for start in {0, lead.end() if lead else 0}:
+        article = _ARTICLE.match(text, start)  # always matches: everything in it is optional
+        head = article.end() if article else start
+        after = head + len(wanted)
+        if text[head:after].casefold() == wanted and _DEFINED.match(text, after):
+            return True
+    return False
 
 
 def content_words(markdown: str) -> list[str]:

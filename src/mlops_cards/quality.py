@@ -31,6 +31,7 @@ from mlops_cards.models import Card, Diagnostic, LessonContent
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 RULES = ("long-answer", "long-list", "set-prompt", "cloze-leak", "duplicate", "objective-list")
 
@@ -138,16 +139,29 @@ def _name(card: Card) -> str:
 def _markdown() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark")
+    # Only the blocks matter here (lists, code, paragraphs): inline parsing is left out.
+    return MarkdownIt("commonmark").disable("inline")
 
 
-def _prose(markdown: str) -> list[str]:
+@functools.lru_cache(maxsize=1024)  # each rule reads the same answer
+def _tokens(markdown: str) -> tuple[Token, ...]:
+    return tuple(_markdown().parse(markdown))
+
+
+# Text with none of these is plain paragraphs: no Markdown parse needed (most answers).
+_BLOCKS = re.compile(r"^(?: {4}|\t|\s*(?:[-*+>]|\d+[.)])\s|\s*(?:```|~~~)|\s*#|\s*\|)", re.M)
+
+
+@functools.lru_cache(maxsize=1024)
+def _prose(markdown: str) -> tuple[str, ...]:
     """The text of every paragraph, heading and list item, code blocks left out."""
-    return [
+    if not _BLOCKS.search(markdown):
+        return tuple(plain_text(p) for p in re.split(r"\n\s*\n", markdown) if p.strip())
+    return tuple(
         plain_text(token.content)
-        for token in _markdown().parse(markdown)
+        for token in _tokens(markdown)
         if token.type == "inline" and token.content.strip()
-    ]
+    )
 
 
 def answer_words(markdown: str) -> int:
@@ -158,7 +172,7 @@ def list_items(markdown: str) -> int:
     """The most items any one list of the text has: a Markdown list, a `a → b → c` chain, a
     `a, b, c and d` series, or `a; b; c` clauses."""
     most = 0
-    tokens = _markdown().parse(markdown)
+    tokens = _tokens(markdown) if _BLOCKS.search(markdown) else ()
     for index, token in enumerate(tokens):
         if token.type in ("bullet_list_open", "ordered_list_open"):
             count = 0
