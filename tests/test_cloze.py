@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from conftest import ROOT, run_cli
 from mlops_cards import cloze
@@ -14,7 +16,7 @@ from mlops_cards.extract import extract_file, find_lessons
 from mlops_cards.manifest import CardKinds
 from mlops_cards.merge import merge_loaded
 from mlops_cards.models import Card, Lesson, LessonContent
-from mlops_cards.notes import NoteBuilder, order_lessons
+from mlops_cards.notes import NoteBuilder, cloze_field, cloze_placeholders, order_lessons
 from mlops_cards.notetypes import load_note_types
 from mlops_cards.quality import card_quality
 from mlops_cards.render import CardRenderer
@@ -323,3 +325,37 @@ def test_an_enumeration_cloze_is_one_card_per_number_in_anki(tmp_path: Path) -> 
         assert "→ data →" in second and "→ training" not in second
     finally:
         col.close()
+
+
+# --- invariants ---------------------------------------------------------------------------------
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Co")), max_size=12).filter(
+    lambda t: "{{" not in t and "}}" not in t and not t.endswith("}") and not t.startswith("{")
+)
+
+
+@given(st.lists(st.tuples(_TEXT, _TEXT.filter(lambda t: t.strip() != "")), min_size=1, max_size=4))
+def test_marked_text_parses_back_and_survives_the_placeholders(
+    pairs: list[tuple[str, str]],
+) -> None:
+    hidden = [h for _, h in pairs if "::" not in h and not h.startswith(":") and h[-1] != ":"]
+    assume(len(hidden) == len(pairs))
+    text = "".join(f"{shown}{{{{c{n}::{h}}}}}" for n, (shown, h) in enumerate(pairs, 1))
+    parts, problem = cloze.parse(text)
+    assert problem is None
+    assert [p.answer for p in parts if p.number] == [h for _, h in pairs]
+    assert cloze_field(cloze_placeholders(text)) == text  # what rendering must not disturb
+
+
+@given(st.text(max_size=40), st.text(min_size=1, max_size=15), st.text(max_size=40))
+def test_a_generated_cloze_always_parses_and_never_reverses(
+    before: str, term: str, after: str
+) -> None:
+    sentence = f"{before} {term} {after}"
+    for definition in (sentence, "A thing of its own."):
+        made = cloze.sentence_cloze(sentence, term, definition)
+        if made is not None:
+            parts, problem = cloze.parse(made)
+            assert problem is None
+            assert not cloze.reverses_term_card(parts, term, definition)
+            cloze.leaks(parts)
