@@ -20,7 +20,7 @@ from mlops_cards.notes import NoteBuilder, cloze_field, cloze_placeholders, orde
 from mlops_cards.notetypes import load_note_types
 from mlops_cards.quality import card_quality
 from mlops_cards.render import CardRenderer
-from mlops_cards.sidecar import parse_sidecar
+from mlops_cards.sidecar import Sidecar, parse_sidecar
 
 TYPES = load_note_types()
 
@@ -209,7 +209,7 @@ def test_no_generated_cloze_is_a_reversed_term_card(corpus: Path) -> None:
             assert not cloze.reverses_term_card(parts, card.key, card.back), card.key
 
 
-def _sidecar(path: Path):  # type: ignore[no-untyped-def]
+def _sidecar(path: Path) -> Sidecar | None:
     return parse_sidecar(path.read_text(encoding="utf-8"), str(path)) if path.exists() else None
 
 

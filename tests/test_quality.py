@@ -12,7 +12,6 @@ from mlops_cards.extract import extract_text
 from mlops_cards.manifest import CardKinds, QualitySettings, load_manifest
 from mlops_cards.merge import merge_loaded
 from mlops_cards.models import LessonContent
-from mlops_cards.pipeline import load_contents
 from mlops_cards.quality import RULES, answer_words, card_quality, check_quality, list_items
 from mlops_cards.sidecar import parse_sidecar
 
@@ -224,7 +223,7 @@ def test_unknown_rule_ids_are_errors_with_a_suggestion() -> None:
     ] == ["l.yaml:2:40: error: accept must be a list of rule ids (accept: [long-list])"]
 
 
-def course(root: Path, manifest_quality: str = "") -> Path:
+def course(root: Path, manifest_quality: str = "", checklists: str = "") -> Path:
     (root / "content").mkdir(parents=True)
     (root / "content" / "serving.md").write_text(LESSON, encoding="utf-8")
     five = edit("Which three signals", "Which five signals", LESSON)
@@ -235,7 +234,8 @@ def course(root: Path, manifest_quality: str = "") -> Path:
     (root / "decks").mkdir()
     manifest = root / "decks" / "serving.yaml"
     manifest.write_text(
-        f"name: Serving\nlessons: [../content/*.md]\n{manifest_quality}", encoding="utf-8"
+        f"name: Serving\nlessons: [../content/*.md]\n{manifest_quality}{checklists}",
+        encoding="utf-8",
     )
     return manifest
 
@@ -325,12 +325,14 @@ def test_check_always_runs_it_and_strict_fails_on_it(tmp_path: Path) -> None:
 
 
 def test_the_build_lists_them_with_its_warnings(tmp_path: Path) -> None:
-    manifest = course(tmp_path, "quality: {max_list_items: 2}\n")
-    _contents, warnings = load_contents(load_manifest(manifest))
+    course(tmp_path, "quality: {max_list_items: 2}\n", checklists="checklists: []\n")
+    result = run_cli("build", "--no-cache", cwd=tmp_path, env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert result.returncode == 0, result.stdout + result.stderr
     # Q2 asks for three things and its answer lists three: more than 2 for this deck
-    assert [(Path(d.path).name, d.line, d.message.split(":")[0]) for d in warnings] == [
-        ("serving.md", 17, "set-prompt"),
-        ("serving.yaml", 5, "long-list"),
+    warned = [line.split(": ")[0:3] for line in result.stdout.splitlines() if "warning:" in line]
+    assert [(w[0].strip(), w[2]) for w in warned] == [
+        ("content/serving.md:17:1", "set-prompt"),
+        ("content/serving.yaml:5:1", "long-list"),
     ]
 
 
