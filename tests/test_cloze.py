@@ -118,6 +118,7 @@ def test_a_sentence_that_gives_context_makes_a_cloze_of_every_mention() -> None:
         ("{{c1::Continuous training}}: automatic retraining", ("training", "retraining")),
         ("{{c1::Loading}} a model twice is a reload", ("loading", "reload")),
         ("{{c1::Scope}} → {{c2::data}} → the data is versioned", ("data", "data")),
+        ("A PSI below {{c1::0.1}} is no change; 0.1 to 0.25 is moderate", ("0.1", "0.1")),
     ],
 )
 def test_leaks_are_found(text: str, leak: tuple[str, str]) -> None:
@@ -131,6 +132,7 @@ def test_leaks_are_found(text: str, leak: tuple[str, str]) -> None:
         "{{c1::test}}: run the latest build",  # "latest" is not "test"
         "{{c1::Scope}} → {{c2::data}} → {{c3::train}}",
         "Both jobs read one {{c1::feature store}}, so it must answer fast.",
+        "A PSI below {{c1::0.1}} is no change, above {{c2::0.25}} a major shift",  # 0.1 is not 0
     ],
 )
 def test_no_leak(text: str) -> None:
@@ -359,3 +361,10 @@ def test_a_generated_cloze_always_parses_and_never_reverses(
             assert problem is None
             assert not cloze.reverses_term_card(parts, term, definition)
             cloze.leaks(parts)
+
+
+def test_a_brace_before_a_marker_is_text() -> None:
+    # Found by hypothesis: "0{" followed by a cloze was read as a stray `{{`.
+    parts, problem = cloze.parse("0{{{c1::0}}")
+    assert problem is None
+    assert [(p.number, p.answer) for p in parts] == [(0, "0{"), (1, "0")]

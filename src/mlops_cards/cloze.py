@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from mlops_cards.extract import plain_text
 
-_MARKER = re.compile(r"\{\{c(\d+)::|\{\{|\}\}")
-_WORD = re.compile(r"[^\W_]+")
+# A `{` just before a marker is text, as in Anki: `x{{{c1::y}}` hides `y` after "x{".
+_MARKER = re.compile(r"\{\{c(\d+)::|\{\{(?!\{)|\}\}")
+# A number with its decimals is one word: "0.1" hidden next to "0.25" gives nothing away.
+_WORD = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+")
 # Parts of Markdown a learner does not read as text: link targets, raw HTML tags, bare URLs.
 # A term inside them is neither hidden nor a leak.
 _UNSEEN = re.compile(r"\]\([^()\s]*(?:\([^()]*\)[^()\s]*)*\)|<[^<>\n]+>|https?://\S+")
