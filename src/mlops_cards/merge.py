@@ -262,6 +262,7 @@ class _Merger:
                 sidecar_line=extra.back_line,
                 sidecar_front_line=extra.front_line,
                 formerly=extra.formerly,
+                accept=extra.accept,
             )
             self.add_card(card, self.at(extra.line))
         lesson = self.lesson
@@ -331,6 +332,7 @@ class _Merger:
                     line=line,
                     sidecar_line=entry.answer_text_line,
                     formerly=_formerly(entry.formerly, entry.key, key),
+                    accept=entry.accept,
                 )
                 self.add_card(card, self.at(line, False))
         taken = {items[index][0]: entry for index, entry in matched.items()}
@@ -552,6 +554,9 @@ class _Merger:
                     line=entry.line,
                     sidecar_line=entry.line,
                     formerly=entry.formerly,
+                    accept=entry.accept,
+                    cloze=entry.cloze or "",
+                    cloze_line=entry.cloze_line,
                 )
                 self.add_card(card, self.at(entry.line))
 
@@ -629,6 +634,9 @@ class _Merger:
                 entry.name if entry is not None and id(entry) in self.renamed else name,
                 name,
             ),
+            accept=entry.accept if entry is not None else (),
+            cloze=(entry.cloze or "") if entry is not None else "",
+            cloze_line=entry.cloze_line if entry is not None else 0,
         )
         self.add_card(card, self.at(term.line, False))
 

@@ -30,6 +30,7 @@ from mlops_cards.lockfile import (
 from mlops_cards.manifest import DeckManifest
 from mlops_cards.matching import Matched, frozen_message, match_deck
 from mlops_cards.models import LessonContent
+from mlops_cards.quality import card_quality
 from mlops_cards.resolve import DeckTarget
 from mlops_cards.stages import (
     DeckNotes,
@@ -97,6 +98,7 @@ def _build_deck(
     manifest = target.manifest
     loaded = load_lessons([str(p) for p in manifest.lessons], cache, jobs)
     warnings = validate_deck(manifest.name, manifest.path, loaded)
+    warnings += tuple(card_quality(loaded.contents, manifest.quality, manifest.cards))  # always
     # Read before the notes exist: parsing a large lock briefly takes more memory than it keeps.
     old_lock = read_lock(target.lock)
     made = make_notes(manifest, loaded, cache, jobs)
