@@ -225,3 +225,23 @@ def test_a_same_answer_counts_only_when_it_says_something() -> None:
     first, lock = release({"one": [("Q1", "What does a fixture give a test?", answer)]}, Lock())
     second, _ = release({"one": [("Q1", "Fixtures: why use them?", answer)]}, lock)
     assert guids(second)["one/Q1"] == guids(first)["one/Q1"]  # reworded, same key and answer
+
+
+def test_a_question_rewritten_around_a_nearly_unchanged_answer_keeps_its_note() -> None:
+    # The shipped deck's shadow-deployment card: the prompt became a scenario, the answer
+    # changed one word. Same key, same lesson: the same item.
+    answer = "A shadow deployment: the new model receives a copy of live requests, only logged."
+    _, lock = release(
+        {"deploy": [("Q8", "Which strategy tests a model unseen by users?", answer)]}, Lock()
+    )
+    reworded = answer.replace("receives", "gets")
+    scenario = (
+        "You must compare a fraud model on live payments; no customer may see it. Which fits?"
+    )
+    matched, _ = release({"deploy": [("Q8", scenario, reworded)]}, lock)
+    assert guids(matched) == {"deploy/Q8": note_guid("deploy", "question", "Q8")}
+    # A different answer under the same key is another question: a new note.
+    matched, _ = release(
+        {"deploy": [("Q8", scenario, "Blue-green: two environments, one live.")]}, lock
+    )
+    assert guids(matched) != {"deploy/Q8": note_guid("deploy", "question", "Q8")}

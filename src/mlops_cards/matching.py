@@ -16,7 +16,8 @@ always within one kind (question, extra, objective, term, cloze):
 3. nearly the same, within a paired lesson: the word-sequence similarity (difflib's ratio over
    the words) is at least FUZZY (0.8), or the key is the same and the similarity is at least
    SAME_KEY (0.5) or the answer is the same (a reworded item), or the answer is the same and
-   the similarity is at least SAME_ANSWER (0.6); an answer counts only from 3 words on;
+   the similarity is at least SAME_ANSWER (0.6); an answer counts only from 3 words on, and
+   counts as the same when it is at least FUZZY alike (an answer reworded in passing);
 4. across lessons only at CROSS_LESSON (0.9) or more, compared only with published notes that
    share one of the note's rarest words (an inverted index: never all pairs over the course);
 5. a cloze follows its term.
@@ -262,8 +263,11 @@ class _Matcher:
             for guid in paired[:_MAX_PAIRED]:
                 e = self.old[guid]
                 same_key = e.key == n.key
-                # An answer of a few words ("Yes.") says nothing about the question.
-                same_answer = item.back == e.back and len(_words(e.back)) >= 3
+                # An answer of a few words ("Yes.") says nothing about the question; one
+                # reworded as little as a question may be (FUZZY) is still the same answer.
+                same_answer = (
+                    len(_words(e.back)) >= 3 and similarity(item.back, e.back, FUZZY) >= FUZZY
+                )
                 floor = SAME_KEY if same_key else SAME_ANSWER if same_answer else FUZZY
                 score = similarity(item.text, e.back if e.kind == "term" else e.front, floor)
                 if (
