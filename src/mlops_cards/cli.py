@@ -551,7 +551,9 @@ def main() -> None:
     """Entry point: Ctrl-C ends with one line, and no traceback ever reaches the user."""
     signal.signal(signal.SIGINT, _interrupt)
     try:
-        cli.main(standalone_mode=False)
+        # One name however it was started (`python -m mlops_cards` too): in usage lines, and
+        # in the variable shell completion sets (_MLOPS_CARDS_COMPLETE).
+        cli.main(prog_name="mlops-cards", standalone_mode=False)
     except (_Interrupted, KeyboardInterrupt):
         _interrupted()
     except click.exceptions.Abort:

@@ -65,7 +65,7 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 class Progress:
-    """`progress(what, done, total)` redraws `what: done/total` in place on stderr, once the
+    """`progress(what, done, total)` redraws `what done/total` in place on stderr, once the
     work has lasted `PROGRESS_DELAY`; `clear()` wipes it before the real output."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
@@ -82,7 +82,7 @@ class Progress:
         last = done == total
         if now - self.start < PROGRESS_DELAY or (now - self.drawn < _REDRAW and not last):
             return
-        line = f"{what}: {done}/{total}"
+        line = f"{what} {done}/{total}"
         self.stream.write("\r" + line.ljust(self.width))
         self.stream.flush()
         self.drawn, self.width = now, max(self.width, len(line))
