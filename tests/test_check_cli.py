@@ -159,11 +159,14 @@ def test_sidecar_path_stands_for_its_lesson(tmp_path: Path) -> None:
 def test_bad_inputs_exit_cleanly(tmp_path: Path) -> None:
     (tmp_path / "lesson.md").write_bytes(b"\xff\xfe not utf-8")
     (tmp_path / "other.yaml").write_text("x: 1\n")
-    result = run_cli("check", "lesson.md", "other.yaml", "missing.md", cwd=tmp_path)
+    result = run_cli("check", "lesson.md", "other.yaml", cwd=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
     assert "error: other.yaml: no lesson other.md beside this YAML file" in result.stdout
-    assert "missing.md" in result.stdout
+    assert "error: lesson.md: not UTF-8" in result.stdout
+    missing = run_cli("check", "lesson.md", "missing.md", cwd=tmp_path)  # a usage error
+    assert missing.returncode == 2
+    assert "Path 'missing.md' does not exist." in missing.stderr
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
@@ -171,7 +174,8 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     result = run_cli("check", cwd=tmp_path)  # no PATH, no decks/, no content/
     assert result.returncode == 2
     assert result.stderr == (
-        "error: no PATH given, and neither decks/*.yaml nor content/ is here\n"
+        "error: no PATH given, and neither decks/*.yaml nor content/ is here (name the "
+        "lessons, or set up a deck: mlops-cards new-deck LESSONS_DIR)\n"
     )
 
 

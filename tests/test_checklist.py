@@ -416,11 +416,11 @@ def test_cli_reports_yaml_errors_and_writes_nothing(course: Path) -> None:
 
 def test_cli_reports_missing_paths(course: Path) -> None:
     result = run_cli("checklist", "lessons", "nowhere.md", "-o", "c.md", cwd=course)
-    assert result.returncode == 1
-    assert result.stderr == (
-        "error: nowhere.md: no such file or directory\n"
-        "error: no checklist written: fix the errors above, then run again (c.md)\n"
+    assert result.returncode == 2  # a usage error, before any lesson is read
+    assert result.stderr.endswith(
+        "Error: Invalid value for '[PATHS]...': Path 'nowhere.md' does not exist.\n"
     )
+    assert not (course / "c.md").exists()
 
 
 def test_cli_pdf_without_weasyprint(course: Path, tmp_path: Path) -> None:

@@ -179,6 +179,8 @@ class Cache:
 
     def flush(self) -> None:
         """Move the deferred entries into the cache."""
+        if self._staged and self.root is not None:
+            ignore_in_git(self.root)
         for key in self._staged:
             assert self._staging is not None
             try:
@@ -215,6 +217,8 @@ class Cache:
     def put_object(self, key: str, value: object) -> None:
         if self.root is None:
             return
+        if not self.deferred:  # deferred entries reach the folder in `flush`
+            ignore_in_git(self.root)
         if isinstance(value, bytes):
             self.put_bytes(key, value)
         else:
@@ -233,6 +237,21 @@ class Cache:
             value = compute()
             self.put_object(key, value)
         return value
+
+
+_GITIGNORE = b"# Written by mlops-cards: its cache is never committed.\n*\n"
+_IGNORED: set[Path] = set()  # cache folders given their .gitignore in this process
+
+
+def ignore_in_git(root: Path) -> None:
+    """Give the cache folder its own `.gitignore` (`*`), as pytest does for `.pytest_cache`, so
+    it never shows up as untracked in a course repository; one already there is left alone."""
+    where = root.absolute()  # the same relative name is another folder after a chdir
+    if where in _IGNORED:
+        return
+    _IGNORED.add(where)
+    if not (root / ".gitignore").exists():
+        _write(root / ".gitignore", _GITIGNORE)
 
 
 def _write(path: Path, data: bytes) -> None:

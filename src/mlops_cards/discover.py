@@ -1,8 +1,7 @@
 """Which lesson files a command works on, and in which order.
 
 `find_lessons` expands files and directories (every `*.md` below, by front-matter sort then
-name); `default_lesson_paths` is what a command reads when the user names no path: every lesson
-of every deck manifest in `decks/`, with no manifest everything under `content/`.
+name). What a command reads when the user names no path is `resolve.defaults`.
 """
 
 from __future__ import annotations
@@ -14,8 +13,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from mlops_cards.errors import CardsError, UsageError
-from mlops_cards.manifest import find_manifests, load_manifest
+from mlops_cards.errors import CardsError
 from mlops_cards.models import Lesson
 
 ReadLesson = Callable[[Path, str], Lesson]
@@ -76,20 +74,6 @@ def distinct_ids(lessons: list[Lesson]) -> list[Lesson]:
         dataclasses.replace(lesson, id=new_ids[lesson.path]) if lesson.path in new_ids else lesson
         for lesson in lessons
     ]
-
-
-def default_lesson_paths(root: Path) -> list[str]:
-    """Lesson paths (files or directories) of every deck in `root`, shown relative to `root`."""
-    manifests = find_manifests(root / "decks")
-    if not manifests:
-        if (root / "content").is_dir():
-            return ["content"]
-        raise UsageError("no PATH given, and neither decks/*.yaml nor content/ is here")
-    paths: dict[str, None] = {}  # ordered and without repeats
-    for manifest in manifests:
-        for lesson in load_manifest(manifest).lessons:
-            paths.setdefault(os.path.relpath(lesson, root))
-    return list(paths)
 
 
 def lesson_files(paths: Sequence[str]) -> Iterator[tuple[Path, str]]:

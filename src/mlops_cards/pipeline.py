@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,6 +36,7 @@ from mlops_cards.resolve import DeckTarget
 from mlops_cards.stages import (
     DeckNotes,
     Loaded,
+    Progress,
     apkg,
     export_deck,
     load_lessons,
@@ -92,16 +94,34 @@ def _label(note: DeckNote) -> str:
     return f"{note.lesson_id}/{note.kind}/{note.key}"
 
 
+# `progress(what, done, total)`: how far the build got, for the CLI's progress line.
+BuildProgress = Callable[[str, int, int], None]
+
+
+def _stage_progress(progress: BuildProgress | None, what: str) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(what, done, total)
+
+
 def _build_deck(
-    target: DeckTarget, now: int, frozen: bool, retire: bool, cache: Cache, jobs: int
+    target: DeckTarget,
+    now: int,
+    frozen: bool,
+    retire: bool,
+    cache: Cache,
+    jobs: int,
+    progress: BuildProgress | None = None,
 ) -> _Built:
     manifest = target.manifest
-    loaded = load_lessons([str(p) for p in manifest.lessons], cache, jobs)
+    reading = _stage_progress(progress, f"building {manifest.name}: lessons read")
+    loaded = load_lessons([str(p) for p in manifest.lessons], cache, jobs, reading)
     warnings = validate_deck(manifest.name, manifest.path, loaded)
     warnings += tuple(card_quality(loaded.contents, manifest.quality, manifest.cards))  # always
     # Read before the notes exist: parsing a large lock briefly takes more memory than it keeps.
     old_lock = read_lock(target.lock)
-    made = make_notes(manifest, loaded, cache, jobs)
+    rendering = _stage_progress(progress, f"building {manifest.name}: lessons made into notes")
+    made = make_notes(manifest, loaded, cache, jobs, rendering)
     # Which published note each item is: GUIDs and subdecks from the lock (matching.py).
     made, matched = match_deck(old_lock, made, target.lock.parent)
     update = lock_notes(target, made, old_lock, now, frozen, retire, matched)
@@ -292,15 +312,17 @@ def build(
     retire: bool = False,
     cache: Cache | None = None,
     jobs: int = 1,
+    progress: BuildProgress | None = None,
 ) -> BuildReport:
     """Build every deck, then write the .apkg files, locks, SHA256SUMS and the JSON report.
 
     `cache` (default: none) keeps each lesson's content and notes, the .apkg and the checklists
     by content, so a build with nothing changed skips the work; the output is the same.
-    `jobs` > 1 spreads lessons that are not cached over that many processes."""
+    `jobs` > 1 spreads lessons that are not cached over that many processes; `progress` hears
+    how far each deck got."""
     now = build_time()
     cache = cache or Cache(None)
-    built = [_build_deck(t, now, frozen, retire, cache, jobs) for t in targets]
+    built = [_build_deck(t, now, frozen, retire, cache, jobs, progress) for t in targets]
     outputs = [b.target.output for b in built]
     if len(set(outputs)) != len(outputs):
         raise CardsError("two decks would write the same output file (set `output:` apart)")

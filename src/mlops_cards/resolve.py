@@ -8,7 +8,8 @@ because silently reading or ignoring it would hide the author's answers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +23,24 @@ SIDECAR_SUFFIX = ".yaml"
 MANIFEST_SUFFIX = SIDECAR_SUFFIX  # decks/NAME.yaml
 LESSON_SUFFIX = ".md"
 REFUSED_SUFFIX = ".yml"
-NO_MANIFESTS = "no deck manifests in decks/ (give MANIFEST.yaml or lesson files)"
+# With no path, every command means every deck in decks/; without one, the lessons in content/
+# as one ad-hoc deck (a new course repository works at once, and says how to make it a deck).
+DECKS_DIR = "decks"
+FALLBACK_DIR = "content"
+FALLBACK_DECK = "content"  # the ad-hoc deck's name: fixed, so its deck id never changes
+FALLBACK_NOTE = (
+    f"note: no deck manifest in {DECKS_DIR}/: using the lessons in {FALLBACK_DIR}/ as one deck "
+    f"(`mlops-cards new-deck {FALLBACK_DIR}` writes a manifest)"
+)
+NOTHING_HERE = (
+    f"no PATH given, and neither {DECKS_DIR}/*.yaml nor {FALLBACK_DIR}/ is here "
+    "(name the lessons, or set up a deck: mlops-cards new-deck LESSONS_DIR)"
+)
+Note = Callable[[str], None]
+
+
+def _quiet(line: str) -> None:
+    """The default `note`: the library says nothing; the CLI passes a printer."""
 
 
 def sidecar_of(lesson: Path) -> Path:
@@ -87,18 +105,57 @@ def adhoc_manifest(lessons: list[Path], output: Path) -> DeckManifest:
     )
 
 
-def _manifest_paths(paths: Sequence[Path]) -> list[Path]:
-    """The manifests named, or with none every one in decks/; `.yml` ones refused."""
+@dataclass(frozen=True)
+class Defaults:
+    """What a command given no path works on: every manifest in decks/ or, with none, the
+    lessons of content/ (`lessons`, one ad-hoc deck)."""
+
+    manifests: tuple[Path, ...]
+    lessons: tuple[Path, ...] = ()
+
+
+def defaults(root: Path | None = None, note: Note = _quiet) -> Defaults:
+    """The one rule for every command given no path (see `Defaults`); `note` hears the one
+    line saying so when the lessons of content/ stand in for the decks. UsageError when there
+    is neither."""
     from mlops_cards.manifest import find_manifests
 
+    base = root or Path()
+    manifests = find_manifests(base / DECKS_DIR)
+    if manifests:
+        return Defaults(tuple(Path(os.path.relpath(m, base)) for m in manifests))
+    if (base / FALLBACK_DIR).is_dir():
+        note(FALLBACK_NOTE)
+        return Defaults((), (Path(FALLBACK_DIR),))
+    raise UsageError(NOTHING_HERE)
+
+
+def default_lesson_paths(root: Path | None = None, note: Note = _quiet) -> list[str]:
+    """`check`'s and `checklist`'s lessons when given no path: those of every deck (in deck
+    order, each once), shown relative to `root`, else content/ (`defaults`)."""
+    from mlops_cards.manifest import load_manifest
+
+    base = root or Path()
+    found = defaults(base, note)
+    paths: dict[str, None] = {str(p): None for p in found.lessons}  # ordered, no repeats
+    for manifest in found.manifests:
+        for lesson in load_manifest(base / manifest).lessons:
+            paths.setdefault(os.path.relpath(lesson, base))
+    return list(paths)
+
+
+def lessons_or_default(paths: Sequence[str], note: Note = _quiet) -> list[str]:
+    """The paths given, or with none `default_lesson_paths` of the current folder."""
+    return list(paths) or default_lesson_paths(None, note)
+
+
+def _manifest_paths(paths: Sequence[Path]) -> list[Path]:
+    """The manifests named; `.yml` ones refused."""
     for path in paths:
         refused = refused_yaml(path)
         if refused:
             raise CardsError(refused)
-    found = list(paths) or find_manifests(Path("decks"))
-    if not found:
-        raise CardsError(NO_MANIFESTS)
-    return found
+    return list(paths)
 
 
 def _manifests(paths: Sequence[Path]) -> list[DeckManifest]:
@@ -108,12 +165,15 @@ def _manifests(paths: Sequence[Path]) -> list[DeckManifest]:
     return [load_manifest(p) for p in _manifest_paths(paths)]
 
 
-def deck_manifests(paths: Sequence[str], output: Path) -> list[DeckManifest]:
+def deck_manifests(paths: Sequence[str], output: Path, note: Note = _quiet) -> list[DeckManifest]:
     """`preview`'s decks: manifests as they are, lessons (and directories) as one ad-hoc deck
-    named after `output`; a sidecar stands for the lesson beside it. No paths: every manifest
-    in decks/. Raises ManifestError (diagnostics) for a broken manifest."""
+    named after `output`; a sidecar stands for the lesson beside it. No paths: `defaults`.
+    Raises ManifestError (diagnostics) for a broken manifest."""
     if not paths:
-        return _manifests([])
+        found = defaults(None, note)
+        if found.lessons:
+            return [adhoc_manifest(list(found.lessons), Path(FALLBACK_DECK + ".apkg"))]
+        return _manifests(found.manifests)
     manifest_paths: list[Path] = []
     lessons: list[Path] = []
     for path in map(Path, paths):
@@ -139,10 +199,11 @@ class DeckTarget:
 
 
 def build_targets(
-    sources: Sequence[str], output: Path | None, lock: Path | None
+    sources: Sequence[str], output: Path | None, lock: Path | None, note: Note = _quiet
 ) -> tuple[list[DeckTarget], Path]:
-    """`build`'s decks and output folder: manifests (default: every one in decks/) into -o DIR,
-    or lesson files into one ad-hoc deck, -o FILE.apkg."""
+    """`build`'s decks and output folder: manifests (default: `defaults`) into -o DIR, or
+    lesson files into one ad-hoc deck, -o FILE.apkg, whose SHA256SUMS and reports go beside it
+    (with its lock, unless --lock says otherwise)."""
     manifest_like = [s for s in sources if is_yaml(s)]
     if manifest_like and len(manifest_like) != len(sources):
         raise UsageError("give either deck manifests (.yaml) or lesson files, not both")
@@ -154,10 +215,17 @@ def build_targets(
         return [DeckTarget(manifest, output, lock_path)], output.parent
     if lock is not None:
         raise UsageError("--lock is for ad-hoc decks; a manifest's lock sits beside it")
-    paths = _manifest_paths([Path(s) for s in sources])
     out_dir = output or Path("dist")
     if out_dir.suffix == ".apkg":
         raise UsageError("-o is a folder when building from manifests")
+    paths = _manifest_paths([Path(s) for s in sources])
+    if not paths:
+        found = defaults(None, note)
+        if found.lessons:  # the lessons of content/: one ad-hoc deck, its lock beside it
+            deck = out_dir / (FALLBACK_DECK + ".apkg")
+            manifest = adhoc_manifest(list(found.lessons), deck)
+            return [DeckTarget(manifest, deck, deck.with_suffix(".lock.json"))], out_dir
+        paths = list(found.manifests)
     from mlops_cards.manifest import load_manifest
 
     manifests = [load_manifest(p) for p in paths]

@@ -52,11 +52,20 @@ class Loaded:
     keys: Mapping[str, str]
 
 
-def load_lessons(paths: Sequence[str], cache: Cache | None = None, jobs: int = 1) -> Loaded:
+# `progress(done, total)`: called as a stage gets through its lessons (the CLI's progress line).
+Progress = Callable[[int, int], None]
+
+
+def load_lessons(
+    paths: Sequence[str],
+    cache: Cache | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> Loaded:
     """Every lesson below `paths`, extracted and merged; `cache` (default: none) serves the
     unchanged ones, `jobs` > 1 does the others in that many processes first."""
     loader = _LessonLoader(cache or Cache(None), jobs)
-    contents, failures = loader.load(list(paths)) if paths else ([], [])
+    contents, failures = loader.load(list(paths), progress) if paths else ([], [])
     return Loaded(tuple(contents), tuple(failures), dict(loader.content_keys))
 
 
@@ -158,12 +167,19 @@ class _LessonLoader:
                 self.content_keys[lesson.path] = key
         return content
 
-    def load(self, paths: list[str]) -> tuple[list[LessonContent], list[str]]:
+    def load(
+        self, paths: list[str], progress: Progress | None = None
+    ) -> tuple[list[LessonContent], list[str]]:
         """Every lesson below `paths`, merged, in `find_lessons` order; and the failures."""
         if self.jobs > 1:
             self._precompute(paths)
         lessons, failures = find_lessons(paths, self.extract)
-        return [self.content(lesson) for lesson in lessons], failures
+        contents = []
+        for lesson in lessons:
+            contents.append(self.content(lesson))
+            if progress is not None:
+                progress(len(contents), len(lessons))
+        return contents, failures
 
     def _precompute(self, paths: list[str]) -> None:
         """Extract and merge the lessons the cache lacks, in worker processes."""
@@ -264,7 +280,11 @@ def course_root(manifest: DeckManifest) -> Path:
 
 
 def make_notes(
-    manifest: DeckManifest, loaded: Loaded, cache: Cache | None = None, jobs: int = 1
+    manifest: DeckManifest,
+    loaded: Loaded,
+    cache: Cache | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
 ) -> DeckNotes:
     """Every note of the deck, lesson by lesson in deck order (see `_lesson_notes`)."""
     from mlops_cards.notes import NoteBuilder, order_lessons
@@ -277,7 +297,9 @@ def make_notes(
     notetypes = load_note_types(manifest.templates)
     builder = NoteBuilder(notetypes, renderer, manifest.cards)
     context = _notes_context(manifest.cards, notetypes.values(), root)
-    notes = _lesson_notes(cache or Cache(None), builder, lessons, loaded.keys, context, jobs)
+    notes = _lesson_notes(
+        cache or Cache(None), builder, lessons, loaded.keys, context, jobs, progress
+    )
     return DeckNotes(tuple(lessons), notetypes, tuple(notes), renderer.media())
 
 
@@ -296,6 +318,7 @@ def _lesson_notes(
     content_keys: Mapping[str, str],
     context: str,
     jobs: int = 1,
+    progress: Progress | None = None,
 ) -> list[DeckNote]:
     """The notes of every lesson, in order. A lesson's notes come from the cache when its
     content, its place in the deck and `context` (note types, card kinds, course folder) are the
@@ -315,7 +338,8 @@ def _lesson_notes(
         entries[i], fresh[i] = made, made is not None
 
     notes: list[DeckNote] = []
-    for lesson, lesson_key, entry, new in zip(lessons, keys, entries, fresh, strict=True):
+    together = zip(lessons, keys, entries, fresh, strict=True)
+    for done, (lesson, lesson_key, entry, new) in enumerate(together, 1):
         # Cached or made by a worker: its images are bundled here, in lesson order, as
         # rendering them here would have.
         if entry is None or not _replay(builder.renderer, entry):
@@ -323,6 +347,8 @@ def _lesson_notes(
         notes.extend(entry.notes)
         if new and lesson_key is not None:
             cache.put_object(lesson_key, entry)
+        if progress is not None:
+            progress(done, len(lessons))
     return notes
 
 
