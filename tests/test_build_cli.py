@@ -89,6 +89,9 @@ def test_lessons_need_an_apkg_output(tmp_path: Path) -> None:
 
 
 def test_manifests_and_lessons_do_not_mix(tmp_path: Path) -> None:
+    lesson(tmp_path)
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "a.yaml").write_text("name: A\nlessons: [../features.md]\n")
     result = run_cli("build", "decks/a.yaml", "features.md", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == (
@@ -98,13 +101,16 @@ def test_manifests_and_lessons_do_not_mix(tmp_path: Path) -> None:
 
 def test_no_manifests(tmp_path: Path) -> None:
     result = run_cli("build", cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr == (
-        "error: no deck manifests in decks/ (give MANIFEST.yaml or lesson files)\n"
+        "error: no PATH given, and neither decks/*.yaml nor content/ is here (name the "
+        "lessons, or set up a deck: mlops-cards new-deck LESSONS_DIR)\n"
     )
 
 
 def test_lock_option_is_for_adhoc_decks(tmp_path: Path) -> None:
+    (tmp_path / "decks").mkdir()
+    (tmp_path / "decks" / "a.yaml").write_text("name: A\nlessons: [../features.md]\n")
     result = run_cli("build", "decks/a.yaml", "--lock", "x.json", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == (

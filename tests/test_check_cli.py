@@ -20,6 +20,7 @@ questions:
   Q2:
     question: What are the main components of MLOps?
     answer: Versioned data and code, automated training, deployment and monitoring.
+    accept: [set-prompt, long-list]
   Q3:
     question: List 3 MLOps Tool for experiment tracking.
     answer: MLflow, Weights & Biases, Neptune.
@@ -31,6 +32,7 @@ objectives:
   3:
     objective: Explore the different frameworks and tools for MLOps.
     answer: Trackers, registries, pipelines and serving tools.
+    accept: [objective-list]
   4:
     objective: Learn about industry best practices in implementing MLOps.
     answer: Automate, version everything, monitor.
@@ -82,8 +84,8 @@ ERROR_CASES = {
         replace("    answer: When predictions can wait for the next run.", '    answer: ""'),
         "lesson.yaml:10:13: error: empty answer for question Q2",
     ),
-    "answer for a missing item": (
-        replace("  Q2:\n", "  q2:\n"),
+    "answer for a missing item": (  # no snapshot: nothing says which question it answers
+        replace("  Q2:\n    question: When is batch serving enough?\n", "  q2:\n"),
         "lesson.yaml:8:3: error: questions: 'q2' is not a question of lesson.md "
         "(did you mean 'Q2'?)",
     ),
@@ -157,11 +159,14 @@ def test_sidecar_path_stands_for_its_lesson(tmp_path: Path) -> None:
 def test_bad_inputs_exit_cleanly(tmp_path: Path) -> None:
     (tmp_path / "lesson.md").write_bytes(b"\xff\xfe not utf-8")
     (tmp_path / "other.yaml").write_text("x: 1\n")
-    result = run_cli("check", "lesson.md", "other.yaml", "missing.md", cwd=tmp_path)
+    result = run_cli("check", "lesson.md", "other.yaml", cwd=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
     assert "error: other.yaml: no lesson other.md beside this YAML file" in result.stdout
-    assert "missing.md" in result.stdout
+    assert "error: lesson.md: not UTF-8" in result.stdout
+    missing = run_cli("check", "lesson.md", "missing.md", cwd=tmp_path)  # a usage error
+    assert missing.returncode == 2
+    assert "Path 'missing.md' does not exist." in missing.stderr
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
@@ -169,7 +174,8 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     result = run_cli("check", cwd=tmp_path)  # no PATH, no decks/, no content/
     assert result.returncode == 2
     assert result.stderr == (
-        "error: no PATH given, and neither decks/*.yaml nor content/ is here\n"
+        "error: no PATH given, and neither decks/*.yaml nor content/ is here (name the "
+        "lessons, or set up a deck: mlops-cards new-deck LESSONS_DIR)\n"
     )
 
 
@@ -195,7 +201,7 @@ def test_seed_fully_answered_is_clean_then_q3_rewording_is_stale(
     result = run_cli("check", "--strict", "lesson.md", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines()[0] == (
-        "lesson.yaml:10:1: warning: stale answer: question Q3 now reads "
+        "lesson.yaml:11:1: warning: stale answer: question Q3 now reads "
         "'List 3 MLOps Tools for experiment tracking.' but the answer was written for "
         "'List 3 MLOps Tool for experiment tracking.' "
         "(check the answer still fits, then copy the new text into 'question:')"

@@ -16,7 +16,6 @@ from conftest import run_cli
 from mlops_cards import checklist
 from mlops_cards.checklist import (
     PDF_MISSING,
-    build_date,
     checklist_files,
     first_sentence,
     format_of,
@@ -25,6 +24,7 @@ from mlops_cards.checklist import (
     sheet_for,
     write_pdf,
 )
+from mlops_cards.epoch import build_date
 from mlops_cards.errors import CardsError, UsageError
 from mlops_cards.models import Card, Lesson, LessonContent, Question, Task, Term
 
@@ -399,13 +399,16 @@ def test_cli_rejects_an_unknown_format(course: Path) -> None:
 
 def test_cli_reports_yaml_errors_and_writes_nothing(course: Path) -> None:
     (course / "lessons" / "2. Tracking.yaml").write_text(
-        ANSWERS.replace("Q1:", "Q9:"), encoding="utf-8"
+        ANSWERS.replace("Q1:", "q1:").replace(
+            "    question: Why record the random seed of a run?\n", ""
+        ),
+        encoding="utf-8",
     )
     result = run_cli("checklist", "lessons", "-o", "c.html", cwd=course)
     assert result.returncode == 1
     assert result.stderr == (
-        "lessons/2. Tracking.yaml:2:3: error: questions: 'Q9' is not a question of "
-        "lessons/2. Tracking.md (the lesson's questions: Q1)\n"
+        "lessons/2. Tracking.yaml:2:3: error: questions: 'q1' is not a question of "
+        "lessons/2. Tracking.md (did you mean 'Q1'?)\n"
         "error: no checklist written: fix the errors above, then run again (c.html)\n"
     )
     assert not (course / "c.html").exists()
@@ -413,11 +416,11 @@ def test_cli_reports_yaml_errors_and_writes_nothing(course: Path) -> None:
 
 def test_cli_reports_missing_paths(course: Path) -> None:
     result = run_cli("checklist", "lessons", "nowhere.md", "-o", "c.md", cwd=course)
-    assert result.returncode == 1
-    assert result.stderr == (
-        "error: nowhere.md: no such file or directory\n"
-        "error: no checklist written: fix the errors above, then run again (c.md)\n"
+    assert result.returncode == 2  # a usage error, before any lesson is read
+    assert result.stderr.endswith(
+        "Error: Invalid value for '[PATHS]...': Path 'nowhere.md' does not exist.\n"
     )
+    assert not (course / "c.md").exists()
 
 
 def test_cli_pdf_without_weasyprint(course: Path, tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from mlops_cards.discover import default_lesson_paths
 from mlops_cards.errors import CardsError, UsageError
+from mlops_cards.resolve import default_lesson_paths
 
 
 def test_content_when_there_are_no_manifests(tmp_path: Path) -> None:

@@ -189,10 +189,11 @@ def test_awkward_texts_are_quoted_so_they_read_back(tmp_path: Path) -> None:
 def test_init_needs_a_path_and_survives_bad_ones(tmp_path: Path) -> None:
     assert run_cli("init", cwd=tmp_path).returncode == 2
     (tmp_path / "bin.md").write_bytes(b"\x00\x01")
-    result = run_cli("init", "bin.md", "nope.md", cwd=tmp_path)
+    result = run_cli("init", "bin.md", cwd=tmp_path)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "bin.yaml").exists()
+    assert run_cli("init", "bin.md", "nope.md", cwd=tmp_path).returncode == 2  # a usage error
 
 
 def test_keep_chomped_block_keeps_its_trailing_blank_lines(tmp_path: Path) -> None:

@@ -25,8 +25,8 @@ from mlops_cards.preview import (
     card_page,
     make_preview,
     preview_html,
-    preview_manifests,
 )
+from mlops_cards.resolve import deck_manifests
 
 LESSON = """\
 ---
@@ -60,6 +60,9 @@ objectives:
     answer: Feature definitions and their values, offline for training and online for serving.
   2:
     answer: Offline features are historical tables; online ones are the latest values.
+terms:
+  Feature store:
+    cloze: "Training and serving read identical values from one **{{c1::Feature store}}**."
 """
 
 # A 1x1 GIF, written fresh for these tests.
@@ -97,7 +100,7 @@ def make_course(root: Path, *, reverse: bool = False) -> Path:
 
 
 def preview_of(root: Path, engine: str, *paths: str) -> Preview:
-    manifests = preview_manifests(
+    manifests = deck_manifests(
         [str(root / p) for p in paths or ("decks/stores.yaml",)], root / "out.html"
     )
     return make_preview(manifests, "anki" if engine == "anki" else "ours")
@@ -163,10 +166,10 @@ def test_cloze_shows_the_blank_in_front_and_the_term_on_the_back(
 ) -> None:
     card = cards_of(preview_of(make_course(tmp_path), engine))[("cloze", "Feature store", "Cloze")]
     front, back = text_of(card.front), text_of(card.back)
-    assert "[...] : a shared catalogue" in front
+    assert "read identical values from one [...]" in front
     assert "Feature store" not in front
     assert re.search(r'<span class="cloze"[^>]*>\[\.\.\.\]</span>', card.front)
-    assert "Feature store : a shared catalogue" in back
+    assert "read identical values from one Feature store" in back
     assert re.search(r'<span class="cloze"[^>]*>Feature store</span>', card.back)
 
 
@@ -212,7 +215,7 @@ def test_without_anki_auto_falls_back_to_our_renderer_and_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = make_course(tmp_path)
-    manifests = preview_manifests([str(root / "decks" / "stores.yaml")], root / "out.html")
+    manifests = deck_manifests([str(root / "decks" / "stores.yaml")], root / "out.html")
     monkeypatch.setitem(sys.modules, "anki.collection", None)  # importing it now fails
     preview = make_preview(manifests, "auto")
     assert preview.engine == "ours"

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT
 from mlops_cards.errors import CardsError
-from mlops_cards.render import ALLOWED_TAGS, CardRenderer, cloze_marker, media_name, pygments_css
+from mlops_cards.render import ALLOWED_TAGS, CardRenderer, media_name, pygments_css
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 
@@ -191,17 +191,10 @@ def test_iframe_inside_a_paragraph_becomes_a_link(course: Path) -> None:
     assert out == '<p>Watch <a href="https://example.org/v">https://example.org/v</a> now</p>'
 
 
-def test_the_tools_cloze_markers_survive_and_the_authors_braces_are_inert(course: Path) -> None:
-    renderer = CardRenderer(course)
-    lesson = course / "lessons" / "lesson.md"
-    marked = f"A {cloze_marker(1, 'virtual environment')} isolates packages"
-    out = renderer.html(marked, source=lesson, line=1, cloze=True)
-    assert out == "<p>A {{c1::virtual environment}} isolates packages</p>"
-    # Written by the author, the same text is shown as written and makes no cloze.
+def test_cloze_markers_written_in_a_field_are_inert(course: Path) -> None:
+    # Only the tool's own markers become Anki's (notes.cloze_field, after rendering).
     out = render(course, "A {{c2::virtual environment}} isolates Wid}}get")
     assert out == "<p>A &#123;{c2::virtual environment}&#125; isolates Wid}&#125;get</p>"
-    # The marker characters from an author are dropped, never turned into a marker.
-    assert render(course, "a \ue000c3::x\ue001 b") == "<p>a c3::x b</p>"
 
 
 @pytest.mark.parametrize(

@@ -98,11 +98,10 @@ def plant(root: Path, evil_notes: object) -> int:
                 value = pickle.loads(payload)
             except Exception:
                 continue
-            if not (isinstance(value, tuple) and value and isinstance(value[0], tuple)):
+            notes = getattr(value, "notes", None)  # a lesson's notes entry (stages._NotesEntry)
+            if not (isinstance(notes, tuple) and notes and isinstance(notes[0], DeckNote)):
                 continue
-            if not value[0] or not isinstance(value[0][0], DeckNote):
-                continue
-            new = pickle.dumps((evil_notes(value[0]), value[1]))  # type: ignore[operator]
+            new = pickle.dumps(dataclasses.replace(value, notes=evil_notes(notes)))  # type: ignore[operator]
         path.write_bytes(data[:head] + hashlib.sha256(new).digest() + new)
         planted += 1
     return planted
@@ -253,7 +252,7 @@ def all_text(apkg: Path, tmp_path: Path) -> str:
         fields = [row[0] for row in db.execute("SELECT flds FROM notes")]
     finally:
         db.close()
-    return decks + "\n".join(fields)
+    return str(decks) + "\n".join(fields)
 
 
 def test_the_description_and_deck_names_are_sanitised(tmp_path: Path) -> None:
@@ -310,43 +309,51 @@ def test_fields_republished_from_the_lock_by_retire_are_sanitised_again(tmp_path
     assert "[sound:" not in text and "{{c1::x}}" not in text
 
 
-CLOZE_LESSON = """\
-# Widgets
-
-:bell: **Wid}}get**: a part that {{c2::thing}} holds, with [sound:../../etc/passwd] in it.
+CLOZE_SIDECAR = """\
+questions:
+  Q1:
+    answer: "To roll back {{c2::thing}}, Wid}}get and [sound:../../etc/passwd]."
+terms:
+  Model card:
+    definition: "A document with {{c3::more}} and [latex]x[/latex] in it."
+    cloze: "A {{c1::model card}} says what a model is for."
 """
 
 
-def test_cloze_markers_in_lesson_text_make_no_cards_and_break_none(tmp_path: Path) -> None:
-    pytest.importorskip("anki")
-    from mlops_cards.verify import verify_deck
-
-    root = project(tmp_path)
-    (root / "course" / "1. Registries.md").write_text(CLOZE_LESSON)
-    (root / "course" / "1. Registries.yaml").unlink()
-    result = cli(root, "build")
-    assert result.returncode == 0, result.stderr
-    apkg = root / "dist" / "registry.apkg"
+def cloze_notes(apkg: Path, tmp_path: Path) -> list[tuple[str, int]]:
+    """(fields, cards) of every cloze note (the ones whose text holds a marker)."""
     db = collection(apkg, tmp_path)
     rows = db.execute(
         "SELECT n.flds, count(c.id) FROM notes n JOIN cards c ON c.nid = n.id "
         "WHERE n.flds LIKE '%{{c1::%' GROUP BY n.id"
     ).fetchall()
     db.close()
-    assert len(rows) == 1
-    text, cards = rows[0]
+    return [(str(text), int(cards)) for text, cards in rows]
+
+
+def test_cloze_markers_in_author_text_make_no_cards_and_break_none(tmp_path: Path) -> None:
+    pytest.importorskip("anki")
+    from mlops_cards.verify import verify_deck
+
+    root = project(tmp_path)
+    (root / "course" / "1. Registries.yaml").write_text(CLOZE_SIDECAR)
+    result = cli(root, "build")
+    assert result.returncode == 0, result.stderr
+    apkg = root / "dist" / "registry.apkg"
+    [(fields, cards)] = cloze_notes(apkg, tmp_path)
     assert cards == 1
-    # one marker, closed once: the author's `}}` and `{{c2::` are shown, not parsed
-    assert text.split("\x1f")[0].count("}}") == 1
-    assert "{{c1::Wid}&#125;get}}" in text
-    assert "[sound:" not in text
-    result_verify = verify_deck(apkg)
-    assert result_verify.ok and result_verify.cloze_problems == ()
+    assert fields.count("}}") == 1  # the marker's own: `{{c3::` and `}}` are shown as written
+    text = all_text(apkg, tmp_path)
+    assert "{{c2::" not in text and "{{c3::" not in text and "Wid}}get" not in text
+    assert "[sound:" not in text and "[latex]" not in text
+    verified = verify_deck(apkg)
+    assert verified.ok and verified.cloze_problems == ()
 
 
 def test_verify_finds_cloze_markers_that_do_not_match(tmp_path: Path) -> None:
     pytest.importorskip("anki")
     root = project(tmp_path)
+    (root / "course" / "1. Registries.yaml").write_text(CLOZE_SIDECAR)
     assert cli(root, "build").returncode == 0
     apkg = root / "dist" / "registry.apkg"
     db = collection(apkg, tmp_path)

@@ -6,11 +6,27 @@ Frozen dataclasses only; plain dicts live at the YAML/JSON boundary.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 Level = Literal["error", "warning"]
-ItemKind = Literal["objective", "question", "term"]
-CardKind = Literal["question", "objective", "term", "extra"]
+ItemKind = Literal["objective", "question", "term"]  # what a lesson asks for
+CardKind = Literal["question", "objective", "term", "extra"]  # what a lesson + its YAML teach
+# What a deck's note is: a card's kind, or the cloze note a term's card also makes.
+NoteKind = Literal["question", "objective", "term", "cloze", "extra"]
+NOTE_KINDS: tuple[NoteKind, ...] = get_args(NoteKind)
+
+
+def note_kind(value: str) -> NoteKind:
+    """`value` as a NoteKind (read from a file); ValueError for any other string."""
+    for kind in NOTE_KINDS:
+        if value == kind:
+            return kind
+    raise ValueError(f"unknown note kind {value!r}")
+
+
+def card_kind_of(kind: NoteKind) -> CardKind:
+    """The kind of the card a note is made from: a cloze note comes from a term."""
+    return "term" if kind == "cloze" else kind
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,14 @@ class Card:
     # start, 0 when that text comes from the lesson: rendering errors point there.
     sidecar_line: int = 0
     sidecar_front_line: int = 0
+    # Keys this item had before, newest first: the author's `formerly:`, then the YAML key
+    # when the entry followed its item to a new key. The lock's matcher reads them.
+    formerly: tuple[str, ...] = ()
+    # Author YAML: the card-quality rules accepted for this card, and a term's own cloze text
+    # (Markdown with {{cN::}} markers) with the YAML line it starts on.
+    accept: tuple[str, ...] = ()
+    cloze: str = ""
+    cloze_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,6 +145,7 @@ class LessonContent:
     skipped: tuple[tuple[ItemKind, str], ...] = ()  # (kind, key) marked `skip: true`
     tags: tuple[str, ...] = ()  # lesson-wide author tags
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
+    formerly: tuple[str, ...] = ()  # `lesson: formerly:` in the YAML: ids the lesson had before
 
     def has_card(self, kind: CardKind, key: str) -> bool:
         return any(c.kind == kind and c.key == key for c in self.cards)

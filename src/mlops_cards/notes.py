@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlops_cards import cloze as clozes
 from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.errors import CardsError
 from mlops_cards.identity import note_guid, note_tags, subdeck_name
 from mlops_cards.manifest import CardKinds
-from mlops_cards.models import Card, LessonContent
-from mlops_cards.render import CardRenderer, anki_inert, cloze_marker, without_cloze_markers
+from mlops_cards.models import Card, LessonContent, NoteKind
+from mlops_cards.render import CardRenderer, anki_inert
 
 # Card kind -> note type kind. Extra cards from YAML are questions the lesson did not ask.
 NOTETYPE_OF = {"question": "question", "extra": "question", "objective": "objective"}
@@ -63,14 +64,42 @@ def _squeezed(markdown: str) -> str:
 
 
 def cloze_markdown(sentence: str, term: str) -> str | None:
-    """The sentence with the first mention of `term` as cloze c1; None when it is not there."""
-    sentence = without_cloze_markers(sentence)
-    match = re.search(re.escape(term), sentence, flags=re.IGNORECASE)
-    if not match:
-        return None
-    # The renderer makes the marker `{{c1::...}}` and every other `{{`/`}}` inert.
-    marker = cloze_marker(1, match.group(0))
-    return f"{sentence[: match.start()]}{marker}{sentence[match.end() :]}"
+    """The sentence with every mention of `term` as cloze c1; None when it is not there."""
+    return clozes.mark_term(sentence, term)
+
+
+def term_cloze(card: Card) -> str | None:
+    """A term card's cloze text: the author's `cloze:`, else one from the bell sentence where the
+    sentence gives context (cloze.sentence_cloze); None: no cloze card for this term."""
+    return clozes.term_cloze(card.label or card.key, card.back, card.context, card.cloze)
+
+
+# The cloze markers go through Markdown rendering as private-use characters, which neither
+# Markdown nor the sanitiser touches, and become `{{cN::` / `}}` in the HTML afterwards: a
+# renderer that escapes `{{`/`}}` written in the lesson then leaves the tool's own markers alone.
+_OPEN, _NUMBERED, _CLOSE = "\ue000", "\ue001", "\ue002"
+_PLACEHOLDERS = re.compile(f"[{_OPEN}{_NUMBERED}{_CLOSE}]")
+_OPENED = re.compile(f"{_OPEN}(\\d+){_NUMBERED}")
+
+
+def cloze_placeholders(text: str) -> str:
+    """The cloze text with its markers as placeholders, for rendering (markers checked)."""
+    parts, problem = clozes.parse(_PLACEHOLDERS.sub("", text))
+    if problem is not None:
+        raise CardsError(f"cloze text with bad markers: {problem.message}")
+    return "".join(
+        f"{_OPEN}{part.number}{_NUMBERED}{part.text}{_CLOSE}" if part.number else part.text
+        for part in parts
+    )
+
+
+def cloze_field(html_text: str) -> str:
+    """Rendered placeholders back to Anki's cloze markers; a lesson's own braces as entities,
+    which Anki shows as braces and never reads as a marker."""
+    text = _OPENED.sub(r"{{c\1::", html_text).replace(_CLOSE, "}}")
+    return text.replace(clozes.LITERAL_OPEN, "&#123;&#123;").replace(
+        clozes.LITERAL_CLOSE, "&#125;&#125;"
+    )
 
 
 class NoteBuilder:
@@ -98,8 +127,8 @@ class NoteBuilder:
         kinds = self.kinds
         if card.kind == "term":
             notes = [self._note(lesson, card, "term", "term")] if kinds.terms else []
-            cloze = cloze_markdown(card.context, card.label or card.key) if card.context else None
-            if kinds.cloze and cloze is not None:
+            cloze = term_cloze(card) if kinds.cloze else None
+            if cloze is not None:
                 notes.append(self._note(lesson, card, "cloze", "cloze", cloze))
             return notes
         wanted = {"question": kinds.questions, "extra": kinds.questions}.get(card.kind)
@@ -110,7 +139,7 @@ class NoteBuilder:
         return [self._note(lesson, card, card.kind, NOTETYPE_OF[card.kind])]
 
     def _note(
-        self, lesson: LessonDeck, card: Card, kind: str, notetype_kind: str, cloze: str = ""
+        self, lesson: LessonDeck, card: Card, kind: NoteKind, notetype_kind: str, cloze: str = ""
     ) -> DeckNote:
         notetype = self.notetypes.get(notetype_kind)
         if notetype is None:
@@ -134,7 +163,7 @@ class NoteBuilder:
             deck=lesson.subdeck,
         )
 
-    def _values(self, lesson: LessonDeck, card: Card, kind: str, cloze: str) -> dict[str, str]:
+    def _values(self, lesson: LessonDeck, card: Card, kind: NoteKind, cloze: str) -> dict[str, str]:
         """Field name -> HTML for the note types in `card_templates/` (see notetypes.py)."""
         source = Path(lesson.content.lesson.path)
         line = card.line or 1
@@ -162,9 +191,12 @@ class NoteBuilder:
                 "Reverse": "y" if self.kinds.reverse else "",
                 **common,
             }
-        if kind == "cloze":
-            extra = "" if repeats else back
-            text = self.renderer.html(cloze, source=source, line=line, cloze=True)
+        if kind == "cloze":  # the definition, unless the cloze text holds it already
+            extra = "" if _squeezed(card.back) in _squeezed(card.cloze or card.context) else back
+            cloze_at = (
+                (Path(sidecar), card.cloze_line) if sidecar and card.cloze else (source, line)
+            )
+            text = cloze_field(self._html(cloze_placeholders(cloze), *cloze_at))
             return {"Text": text, "Back Extra": extra, **common}
         if kind == "objective":
             return {"Objective": front, "Answer": back, **common}

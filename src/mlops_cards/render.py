@@ -15,7 +15,7 @@ The pipeline for one field:
 4. nh3 (the Rust `ammonia` sanitiser) cleans the whole result against an allowlist. It parses
    like a browser (html5ever) and re-serialises, so what survives is exactly what Anki shows.
 5. Anki's own syntax in the text (`{{c1::}}`, `[sound:]`, `[latex]`...) is made inert
-   (`anki_inert`); only the tool's own cloze markers (`cloze_marker`) become Anki's.
+   (`anki_inert`); only the tool's own cloze markers become Anki's, after rendering.
 """
 
 from __future__ import annotations
@@ -56,7 +56,6 @@ __all__ = [
     "CardRenderer",
     "anki_inert",
     "clean_field",
-    "cloze_marker",
     "plain_name",
     "plain_tag",
     "pygments_css",
@@ -132,15 +131,14 @@ class CardRenderer:
         """Bundled file name -> source file, for every local image rendered so far (sorted)."""
         return dict(sorted(self._media.items()))
 
-    def html(self, markdown: str, *, source: Path, line: int, cloze: bool = False) -> str:
+    def html(self, markdown: str, *, source: Path, line: int) -> str:
         """Render one field. `source`/`line` locate the Markdown, for error messages and for
-        resolving relative image paths (relative to `source`'s folder).
-
-        `cloze=True`: the Markdown holds the tool's own cloze markers (`cloze_marker`), which
-        become Anki's `{{cN::...}}`; any other `{{` or `}}` is shown, never parsed by Anki."""
+        resolving relative image paths (relative to `source`'s folder). Any `{{` or `}}` in it
+        is shown, never read by Anki (`anki_inert`): the tool's own cloze markers go through as
+        placeholders and become Anki's afterwards (notes.cloze_placeholders, cloze_field)."""
         if not markdown.strip():
             return ""
-        return self._render(self._md.parse(markdown), source, line, cloze)
+        return self._render(self._md.parse(markdown), source, line)
 
     def inline_html(self, markdown: str, *, source: Path, line: int) -> str:
         """Render a one-line field (a term, a title) without the `<p>` around it: inline
@@ -153,7 +151,7 @@ class CardRenderer:
         """Bundle one local image as a field showing it would; returns its name in the deck."""
         return self._bundle(src, source, line)
 
-    def _render(self, tokens: list[Token], source: Path, line: int, cloze: bool = False) -> str:
+    def _render(self, tokens: list[Token], source: Path, line: int) -> str:
         self._rewrite(tokens, source, line)
         rendered = str(self._md.renderer.render(tokens, self._md.options, {}))
         if html_depth(rendered) > MAX_HTML_DEPTH:
@@ -164,7 +162,7 @@ class CardRenderer:
             )
         # NFC, as Anki stores field text: a checkout with decomposed accents (macOS) must give
         # the same note content, hence the same lock hash.
-        clean = anki_inert(self._sanitise(rendered).strip(), cloze=cloze)
+        clean = anki_inert(self._sanitise(rendered).strip())
         return unicodedata.normalize("NFC", clean)
 
     # --- token walk ---------------------------------------------------------------------
@@ -299,33 +297,16 @@ def sanitise_html(html: str, media: set[str] | frozenset[str] = frozenset()) -> 
 # machine, `[anki:tts]` speaks. In text from a lesson or YAML these are shown as written: an
 # entity for their first character (after the sanitiser, which would decode it again).
 #
-# The tool's own cloze markers are written with two private-use characters (`cloze_marker`),
-# which no author text may carry into a cloze field: the renderer turns them into `{{cN::` and
-# `}}` only when asked (`html(..., cloze=True)`), after every author `{{`/`}}` was made inert.
-CLOZE_OPEN = "\ue000"  # the tool's `{{` of a cloze marker
-CLOZE_CLOSE = "\ue001"  # the tool's `}}`
+# The tool's own cloze markers are private-use placeholders while the field is rendered
+# (notes.cloze_placeholders), and become `{{cN::` and `}}` only afterwards (notes.cloze_field).
 _ANKI_TAG = re.compile(r"\[(?=sound:|/?latex\]|/?\$\$?\]|/?anki:)", re.IGNORECASE)
 _BRACES = re.compile(r"\{\{|\}\}")
 
 
-def cloze_marker(number: int, text: str) -> str:
-    """Markdown for `{{c<number>::text}}`, a marker only the tool can write (see above)."""
-    return f"{CLOZE_OPEN}c{number}::{without_cloze_markers(text)}{CLOZE_CLOSE}"
-
-
-def without_cloze_markers(text: str) -> str:
-    """Author text with the marker characters removed: they are the tool's alone."""
-    return text.replace(CLOZE_OPEN, "").replace(CLOZE_CLOSE, "")
-
-
-def anki_inert(html: str, *, cloze: bool = False) -> str:
-    """Sanitised HTML in which Anki finds no cloze, sound, LaTeX or TTS syntax but the tool's
-    own cloze markers (when `cloze`)."""
+def anki_inert(html: str) -> str:
+    """Sanitised HTML in which Anki finds no cloze, sound, LaTeX or TTS syntax."""
     html = _ANKI_TAG.sub("&#91;", html)
-    html = _BRACES.sub(lambda m: "&#123;{" if m.group() == "{{" else "}&#125;", html)
-    if cloze:
-        return html.replace(CLOZE_OPEN, "{{").replace(CLOZE_CLOSE, "}}")
-    return without_cloze_markers(html)
+    return _BRACES.sub(lambda m: "&#123;{" if m.group() == "{{" else "}&#125;", html)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
