@@ -129,6 +129,8 @@ class _Merger:
                 sidecar_front_line=extra.front_line,
             )
             self.add_card(card, self.at(extra.line))
+        if sidecar.unreadable:  # its one error is what to fix; item warnings would bury it
+            self.diagnostics = [*self.lesson.diagnostics, *sidecar.diagnostics]
         lesson = self.lesson
         if lesson.id != self.lesson_id:
             lesson = dataclasses.replace(lesson, id=self.lesson_id)
