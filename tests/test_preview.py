@@ -243,6 +243,27 @@ def test_cli_writes_the_page_lists_unanswered_first(tmp_path: Path) -> None:
     assert "mathjax" not in page.lower().replace("anki typesets it with mathjax", "")
 
 
+def test_cli_lists_a_stub_once_and_asks_for_anki_only_without_it(tmp_path: Path) -> None:
+    root = make_course(tmp_path)
+    stub = "  Q3:\n    question: Who owns a feature definition?\n    answer:\n"
+    sidecar = root / "content" / "stores.yaml"
+    sidecar.write_text(SIDECAR.replace("objectives:\n", stub + "objectives:\n"), encoding="utf-8")
+    out = tmp_path / "cards.html"
+    result = run_cli("preview", "decks/stores.yaml", "-o", str(out), "--renderer", "ours", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [  # not again as "Q3 is not answered yet"
+        "unanswered: content/stores.md:17: question Q3: Who owns a feature definition?",
+        f"wrote {out}: 6 cards from 6 notes in 1 lesson (own renderer); unanswered: 1",
+    ]
+    build = run_cli("build", "-o", "out", cwd=root, env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert build.returncode == 0, build.stderr
+    assert "not answered yet" not in build.stdout
+    assert "    content/stores.md:17: question Q3: Who owns a feature definition?" in build.stdout
+    page = out.read_text(encoding="utf-8")
+    installed = importlib.util.find_spec("anki") is not None
+    assert ("pip install 'mlops-cards[anki]'" in page) is not installed
+
+
 def test_cli_lessons_and_sidecars_make_one_adhoc_deck(tmp_path: Path) -> None:
     root = make_course(tmp_path)
     out = tmp_path / "one.html"

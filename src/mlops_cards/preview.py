@@ -195,10 +195,14 @@ def _engine(choice: RendererChoice) -> Literal["anki", "ours"]:
 
 def _renderer_description(engine: Literal["anki", "ours"]) -> str:
     if engine == "ours":
-        return (
-            "mlops-cards' own template renderer (install the Anki engine, "
-            "pip install 'mlops-cards[anki]', to render through Anki itself)"
-        )
+        try:
+            import anki.collection  # noqa: F401
+        except ImportError:
+            return (
+                "mlops-cards' own template renderer (install the Anki engine, "
+                "pip install 'mlops-cards[anki]', to render through Anki itself)"
+            )
+        return "mlops-cards' own template renderer"  # chosen with --renderer ours
     from importlib.metadata import PackageNotFoundError, version
 
     try:
