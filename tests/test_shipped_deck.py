@@ -1,0 +1,49 @@
+"""The repository's own deck (decks/mlops.yaml) is made with the repository's card templates."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import zipfile
+from pathlib import Path
+
+from conftest import ROOT, run_cli
+from mlops_cards.manifest import load_manifest
+from mlops_cards.notetypes import default_templates_dir
+
+
+def test_the_shipped_manifest_names_the_repository_templates() -> None:
+    manifest = load_manifest(ROOT / "decks" / "mlops.yaml")
+    assert manifest.templates is not None
+    assert manifest.templates.resolve() == (ROOT / "card_templates").resolve()
+    # The package ships the same files, so the deck's bytes do not depend on which is read.
+    packaged = default_templates_dir()
+    files = sorted(p.relative_to(packaged) for p in packaged.rglob("*") if p.is_file())
+    assert files and all(
+        (packaged / f).read_bytes() == (manifest.templates / f).read_bytes() for f in files
+    )
+
+
+def _css_of(apkg: Path) -> set[str]:
+    with zipfile.ZipFile(apkg) as archive:
+        data = archive.read("collection.anki2")
+    database = apkg.with_suffix(".anki2")
+    database.write_bytes(data)
+    with sqlite3.connect(database) as connection:
+        (models,) = connection.execute("select models from col").fetchone()
+    return {model["css"] for model in json.loads(models).values()}
+
+
+def test_editing_card_templates_changes_the_shipped_deck(tmp_path: Path) -> None:
+    for folder in ("decks", "content", "card_templates"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    env = {"SOURCE_DATE_EPOCH": "1700000000"}
+    before = run_cli("build", "-o", "before", "--no-cache", cwd=tmp_path, env=env)
+    assert before.returncode == 0, before.stdout + before.stderr
+    style = tmp_path / "card_templates" / "style.css"
+    style.write_text(style.read_text(encoding="utf-8") + "\n.card { --edited: 1; }\n")
+    after = run_cli("build", "-o", "after", "--no-cache", cwd=tmp_path, env=env)
+    assert after.returncode == 0, after.stdout + after.stderr
+    assert not any("--edited" in css for css in _css_of(tmp_path / "before" / "mlops.apkg"))
+    assert all("--edited" in css for css in _css_of(tmp_path / "after" / "mlops.apkg"))
