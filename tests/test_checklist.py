@@ -437,3 +437,48 @@ def test_cli_writes_pdf(course: Path) -> None:
     result = run_cli("checklist", "lessons", "-o", "c.pdf", cwd=course, env=EPOCH)
     assert result.returncode == 0, result.stderr
     assert (course / "c.pdf").read_bytes().startswith(b"%PDF-")
+
+
+# --- page templates ------------------------------------------------------------------------------
+
+
+def test_a_course_overrides_one_page_template_and_keeps_the_others(tmp_path: Path) -> None:
+    (tmp_path / "checklist-lesson.html").write_text(
+        '<section class="sheet lesson mine">{{ sheet.title }} / {{ meta }}</section>\n'
+    )
+    page = render_html("Deck", [packaging_lesson()], BUILT, templates=tmp_path)
+    assert '<section class="sheet lesson mine">Packaging a Python project / 3 objectives' in page
+    assert '<header class="sheet cover">' in page  # the package's cover, not overridden
+    assert page == render_html("Deck", [packaging_lesson()], BUILT, templates=tmp_path)
+
+
+def test_template_values_are_escaped(tmp_path: Path) -> None:
+    (tmp_path / "checklist-lesson.html").write_text("<p>{{ sheet.lesson_id }}</p>\n")
+    content = packaging_lesson()
+    lesson = content.lesson.__class__(**{**content.lesson.__dict__, "id": "<script>x</script>"})
+    page = render_html("D", [LessonContent(lesson, None, content.cards)], BUILT, templates=tmp_path)
+    assert "<p>&lt;script&gt;x&lt;/script&gt;</p>" in page
+
+
+def test_build_uses_the_manifest_page_templates(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "lesson.md").write_text("# Shipping\n\n- [ ] Read the guide\n", encoding="utf-8")
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "checklist.css").write_text("h2 { color: #123456; }\n")
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    (decks / "d.yaml").write_text(
+        "name: D\nlessons: [../content/*.md]\npage_templates: ../pages\nchecklists: [html]\n"
+    )
+    result = run_cli("build", "-o", "out", cwd=tmp_path, env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = (tmp_path / "out" / "d-checklist.html").read_text(encoding="utf-8")
+    assert "<style>\nh2 { color: #123456; }\n</style>" in page
+    (decks / "d.yaml").write_text("name: D\nlessons: [../content/*.md]\npage_templates: nowhere\n")
+    result = run_cli("build", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 1
+    assert (
+        "decks/d.yaml:3:17: error: page templates folder `nowhere` not found"
+        in result.stdout + result.stderr
+    )

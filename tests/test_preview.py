@@ -358,3 +358,12 @@ def test_card_page_shows_one_side_as_anki_lays_it_out(tmp_path: Path) -> None:
     assert reverse.front in page and reverse.back not in page
     assert reverse.css.strip() in page
     assert reverse.back in card_page(reverse)  # the back by default
+
+
+def test_the_page_template_can_be_overridden(tmp_path: Path) -> None:
+    preview = preview_of(make_course(tmp_path / "course"), "ours")
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "preview.html").write_text(
+        "{% for deck in preview.decks %}<h1>{{ deck.name }}: {{ deck.cards }}</h1>{% endfor %}"
+    )
+    assert preview_html(preview, tmp_path / "pages") == "<h1>Stores Deck: 6</h1>"

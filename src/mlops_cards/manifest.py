@@ -21,7 +21,17 @@ from mlops_cards.limits import MAX_YAML_BYTES, read_limited, yaml_problem
 from mlops_cards.models import Diagnostic
 
 CARD_KINDS = ("questions", "objectives", "terms", "reverse", "cloze")
-_KEYS = ("name", "description", "lessons", "cards", "templates", "output", "id", "checklists")
+_KEYS = (
+    "name",
+    "description",
+    "lessons",
+    "cards",
+    "templates",
+    "output",
+    "id",
+    "checklists",
+    "page_templates",
+)
 CHECKLIST_FORMATS = ("html", "md", "pdf")
 _GLOB_CHARS = frozenset("*?[")
 
@@ -56,6 +66,7 @@ class DeckManifest:
     templates: Path | None  # None: the note types shipped in the package
     output: str  # base name of the outputs
     checklists: tuple[str, ...] = CHECKLIST_FORMATS  # formats of `<output>-checklist.<ext>`
+    page_templates: Path | None = None  # overrides of the checklist's page templates (pages.py)
 
     @property
     def lock_path(self) -> Path:
@@ -166,6 +177,12 @@ class _Reader:
         templates = self.path.parent / templates_text if templates_text else None
         if templates is not None and not templates.is_dir():
             self.error(values["templates"][0], f"templates folder `{templates_text}` not found")
+        pages_text = self._string(values, "page_templates")
+        page_templates = self.path.parent / pages_text if pages_text else None
+        if page_templates is not None and not page_templates.is_dir():
+            self.error(
+                values["page_templates"][0], f"page templates folder `{pages_text}` not found"
+            )
         deck_id = self._deck_id(values, name)
         lessons = self._lessons(values, root)
         cards = self._cards(values)
@@ -173,7 +190,16 @@ class _Reader:
         if self.diagnostics or name is None:
             return None
         return DeckManifest(
-            self.path, name, deck_id, description, lessons, cards, templates, output, checklists
+            self.path,
+            name,
+            deck_id,
+            description,
+            lessons,
+            cards,
+            templates,
+            output,
+            checklists,
+            page_templates,
         )
 
     def _checklists(self, values: dict[str, tuple[yaml.Node, Any]]) -> tuple[str, ...]:

@@ -287,7 +287,7 @@ def _cached_checklists(
     jobs: int,
 ) -> tuple[dict[str, bytes], tuple[str, ...]]:
     """`_checklists`, kept in the cache when every lesson's content came with a key."""
-    if not cache.enabled or None in keys:
+    if not cache.enabled or None in keys or manifest.page_templates:  # a course's own templates
         return _checklists(manifest, contents, now, jobs)
     formats = list(manifest.checklists)
     pdf = ""
@@ -332,7 +332,13 @@ def _checklists(
             skipped = (f"checklist PDF skipped: {exc}",)
     built = datetime.fromtimestamp(now, timezone.utc)
     files = checklist_files(
-        manifest.name, contents, manifest.output, formats, built=built, jobs=jobs
+        manifest.name,
+        contents,
+        manifest.output,
+        formats,
+        built=built,
+        jobs=jobs,
+        templates=manifest.page_templates,
     )
     return files, skipped
 
