@@ -129,18 +129,18 @@ def test_html_is_self_contained_and_made_for_paper() -> None:
     assert page.startswith("<!DOCTYPE html>")
     for fetches in ("<link", "<script", "<img", "src=", "url(", "@import", "@font-face"):
         assert fetches not in page
-    assert "@page { size: A4; margin: 14mm 17mm 15mm; }" in page
+    assert "@page { size: A4; margin: 11mm 13mm 12mm; }" in page
     assert ".sheet + .sheet { break-before: page; }" in page
     assert 'a[href^="http"]::after' in page
     assert re.search(r'content: " \(" attr\(href\) "\)"', page)
-    assert page.count('<section class="sheet lesson"') == 1
+    assert page.count('<section class="sheet lesson') == 1
     assert "Built 2024-05-01" in page
     assert "<title>MLOps Fundamentals — checklist</title>" in page
 
 
 def test_letter_paper() -> None:
     page = render_html("D", [packaging_lesson()], BUILT, paper="letter")
-    assert "@page { size: letter; margin: 14mm 17mm 15mm; }" in page
+    assert "@page { size: letter; margin: 11mm 13mm 12mm; }" in page
     with pytest.raises(CardsError, match="unknown paper size 'a5'"):
         render_html("D", [], BUILT, paper="a5")  # type: ignore[arg-type]
 
@@ -154,6 +154,7 @@ def test_html_cover_counts_and_legend() -> None:
         "Tasks": "208",
         "Questions": "4",
         "Terms": "3",
+        "Notes": "4",
         "Cards": "4",
     }
     assert "This item has a flashcard in the Anki deck" in page
@@ -161,7 +162,7 @@ def test_html_cover_counts_and_legend() -> None:
 
 def test_html_card_markers_match_cards() -> None:
     page = render_html("Deck", [packaging_lesson()], BUILT)
-    lesson_part = page.split('<section class="sheet lesson"', 1)[1]
+    lesson_part = page.split('<section class="sheet lesson', 1)[1]
     # objective 1, question Q1, terms wheel and entry point
     assert lesson_part.count('<span class="card"') == 4
 
@@ -205,7 +206,7 @@ def test_emoji_are_dropped_from_print_but_words_stay() -> None:
 
 def test_lessons_with_nothing_to_tick_are_named_on_the_cover_only() -> None:
     page = render_html("Deck", [packaging_lesson(), bare_lesson()], BUILT)
-    assert page.count('<section class="sheet lesson"') == 1
+    assert page.count('<section class="sheet lesson') == 1
     assert "Left out, nothing to tick: empty-notes." in page
 
 
@@ -359,7 +360,7 @@ def test_cli_writes_markdown(course: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "out/list.md: 1 lesson, 2 objectives, 2 tasks, 1 question, 1 term, 2 cards\n"
+        "out/list.md: 1 lesson, 2 objectives, 2 tasks, 1 question, 1 term, 3 notes, 3 cards\n"
     )
     text = (course / "out" / "list.md").read_text(encoding="utf-8")
     assert text.startswith("# Tracking\n\nChecklist built 2024-05-01: 1 lesson, ")

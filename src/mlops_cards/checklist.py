@@ -23,6 +23,7 @@ from markupsafe import Markup
 from mlops_cards import __version__
 from mlops_cards.atomic import write_atomic
 from mlops_cards.errors import CardsError, UsageError
+from mlops_cards.manifest import CardKinds
 from mlops_cards.models import Card, LessonContent
 from mlops_cards.pages import html_filter, render
 from mlops_cards.parallel import precompute
@@ -98,7 +99,8 @@ class Sheet:
     task_groups: tuple[TaskGroup, ...]
     questions: tuple[Item, ...]
     terms: tuple[TermRow, ...]
-    cards: int
+    cards: int  # Anki's cards and notes of the lesson (a term may make a cloze and a reverse)
+    notes: int = 0
 
     @property
     def task_count(self) -> int:
@@ -116,6 +118,7 @@ class Counts:
     tasks: int
     questions: int
     terms: int
+    notes: int
     cards: int
 
     def items(self) -> list[tuple[int, str]]:
@@ -126,6 +129,7 @@ class Counts:
             (self.tasks, "task"),
             (self.questions, "question"),
             (self.terms, "term"),
+            (self.notes, "note"),
             (self.cards, "card"),
         ]
 
@@ -177,8 +181,9 @@ def _card_index(content: LessonContent) -> dict[tuple[str, str], Card]:
     return {(card.kind, card.key): card for card in content.cards}
 
 
-def sheet_for(content: LessonContent) -> Sheet:
-    """What one lesson's page shows: objectives, tasks by section, questions and terms to know."""
+def sheet_for(content: LessonContent, anki: tuple[int, int] | None = None) -> Sheet:
+    """What one lesson's page shows: objectives, tasks by section, questions and terms to know.
+    `anki`: the lesson's (notes, cards) in the deck; without it, one of each per card."""
     lesson = content.lesson
     cards = _card_index(content)
     objectives = tuple(
@@ -220,7 +225,8 @@ def sheet_for(content: LessonContent) -> Sheet:
         task_groups=tuple(groups),
         questions=questions,
         terms=tuple(terms),
-        cards=len(content.cards),
+        notes=anki[0] if anki else len(content.cards),
+        cards=anki[1] if anki else len(content.cards),
     )
 
 
@@ -228,12 +234,19 @@ def sheet_for(content: LessonContent) -> Sheet:
 Sheets = tuple[list[Sheet], list[Sheet]]
 
 
-def sheets_for(lessons: Sequence[LessonContent]) -> Sheets:
+def sheets_for(
+    lessons: Sequence[LessonContent],
+    kinds: CardKinds | None = None,
+    card_templates: Path | None = None,
+) -> Sheets:
     """The sheets to print, and the lessons left out because they have nothing to tick.
 
     Index pages and READMEs are lessons too; a page saying "nothing here" would waste paper.
+    `kinds` and `card_templates` are the deck's (default: the manifest's defaults), for the
+    counts of notes and cards.
     """
-    sheets = [sheet_for(content) for content in lessons]
+    counts = deck_counts(lessons, kinds or CardKinds(), card_templates)
+    sheets = [sheet_for(content, counts.get(content.lesson.id)) for content in lessons]
     return [s for s in sheets if not s.is_empty], [s for s in sheets if s.is_empty]
 
 
@@ -244,13 +257,46 @@ def count(sheets: Sequence[Sheet]) -> Counts:
         tasks=sum(s.task_count for s in sheets),
         questions=sum(len(s.questions) for s in sheets),
         terms=sum(len(s.terms) for s in sheets),
+        notes=sum(s.notes for s in sheets),
         cards=sum(s.cards for s in sheets),
     )
 
 
-def describe(lessons: Sequence[LessonContent]) -> str:
+def deck_counts(
+    lessons: Sequence[LessonContent], kinds: CardKinds, templates: Path | None = None
+) -> dict[str, tuple[int, int]]:
+    """(notes, cards) of each lesson (by id) in a deck of `kinds`, counted as Anki counts them:
+    the notes `build` makes, and for each the cards Anki generates from its note type (a
+    reverse term card, one card per cloze number)."""
+    from mlops_cards.notes import NoteBuilder, order_lessons
+    from mlops_cards.notetypes import load_note_types
+    from mlops_cards.render import CardRenderer
+    from mlops_cards.templating import render_cards
+
+    class Unrendered(CardRenderer):  # which cards exist does not depend on the fields' HTML
+        def html(self, markdown: str, *, source: Path, line: int) -> str:
+            return markdown
+
+    notetypes = load_note_types(templates)
+    by_id = {t.model_id: t for t in notetypes.values()}
+    builder = NoteBuilder(notetypes, Unrendered(Path.cwd()), kinds)
+    counts: dict[str, tuple[int, int]] = {}
+    for note in builder.notes(order_lessons("deck", list(lessons))):
+        notetype = by_id[note.notetype]
+        cards = render_cards(
+            [(t.name, t.qfmt, t.afmt) for t in notetype.templates],
+            dict(zip(notetype.field_names, note.fields, strict=True)),
+            {},
+            is_cloze=notetype.is_cloze,
+        )
+        notes_before, cards_before = counts.get(note.lesson_id, (0, 0))
+        counts[note.lesson_id] = (notes_before + 1, cards_before + len(cards))
+    return counts
+
+
+def describe(lessons: Sequence[LessonContent], kinds: CardKinds | None = None) -> str:
     """What a checklist of `lessons` holds, in words: "2 lessons, 7 objectives, ..."."""
-    sheets, left_out = sheets_for(lessons)
+    sheets, left_out = sheets_for(lessons, kinds)
     text = ", ".join(count(sheets).phrases())
     return f"{text} ({len(left_out)} left out: nothing to tick)" if left_out else text
 
@@ -348,10 +394,60 @@ def _css(paper: Paper, folder: Path | None = None) -> str:
     return render("checklist.css", folder, size=size, max_depth=MAX_DEPTH).strip()
 
 
-def _lesson_html(sheet: Sheet, folder: Path | None = None) -> str:
-    meta = _lesson_meta(sheet)
-    page = render("checklist-lesson.html", folder, sheet=sheet, meta=meta, card_mark=_CARD_MARK)
-    return page.removesuffix("\n")
+def _lesson_html(job: tuple[Sheet, bool], folder: Path | None = None) -> str:
+    """One sheet; `job` is the sheet and whether it shares the page of the one before."""
+    sheet, shared = job
+    values = {"sheet": sheet, "meta": _lesson_meta(sheet), "card_mark": _CARD_MARK}
+    values.update(shared=shared, short=sheet_lines(sheet) <= SHORT_LINES)
+    return render("checklist-lesson.html", folder, **values).removesuffix("\n")
+
+
+# Page packing. A lesson starts a new page, except a short one, which may follow the sheet
+# before it on the same page: a deck of short lessons then prints no near-empty pages. Whether
+# it fits is estimated in printed lines (at 9pt, on the narrower, shorter of A4 and Letter);
+# a short sheet is never split (CSS), so an estimate that is off moves it to the next page.
+PAGE_LINES = 60  # lines of 9pt text on a page, less some slack
+SHORT_LINES = PAGE_LINES // 2  # a sheet this long or shorter may share a page
+LINE_CHARS = 95  # characters of item text on a line of the sheet's column
+
+
+def _item_lines(text: str) -> float:
+    lines = text.split("\n")
+    return sum(max(1, -(-len(line) // LINE_CHARS)) for line in lines) + 0.15
+
+
+def sheet_lines(sheet: Sheet) -> float:
+    """About how many printed lines `sheet` takes (title, sections, items)."""
+    lines = 3.5  # title, its rule and the counts under it
+    for items in (sheet.objectives, sheet.questions):
+        if items:
+            lines += 1.6 + sum(_item_lines(plain_text(i.text) + "    ") for i in items)
+    if sheet.task_groups:
+        lines += 1.6
+        for group in sheet.task_groups:
+            lines += 1.3 if group.section else 0
+            lines += sum(_item_lines(plain_text(i.text) + " " * (4 * i.depth)) for i in group.items)
+    if sheet.terms:
+        lines += 1.6 + sum(
+            _item_lines(f"{t.name} — {plain_text(t.definition)}") for t in sheet.terms
+        )
+    return lines
+
+
+def cover_lines(sheets: Sequence[Sheet]) -> float:
+    return 17 + 1.1 * len(sheets)
+
+
+def shares_page(sheets: Sequence[Sheet]) -> list[bool]:
+    """For each sheet, whether it follows the one before on the same page (the cover first)."""
+    used = cover_lines(sheets)
+    shared = []
+    for sheet in sheets:
+        lines = sheet_lines(sheet)
+        fits = lines <= SHORT_LINES and used + 2 + lines <= PAGE_LINES
+        shared.append(fits)
+        used = used + 2 + lines if fits else lines
+    return shared
 
 
 def _lesson_meta(sheet: Sheet) -> str:
@@ -361,6 +457,7 @@ def _lesson_meta(sheet: Sheet) -> str:
         sheet.task_count,
         len(sheet.questions),
         len(sheet.terms),
+        sheet.notes,
         sheet.cards,
     )
     return " · ".join(counts.phrases()[1:])
@@ -400,8 +497,9 @@ def render_html(
     sheets, left_out = prepared if prepared is not None else sheets_for(lessons)
     cover = _cover_html(title, sheets, left_out, build_date, templates)
     one = functools.partial(_lesson_html, folder=templates)
-    made = precompute(one, sheets, jobs)
-    pages = [m if m is not None else one(s) for m, s in zip(made, sheets, strict=True)]
+    jobs_list = list(zip(sheets, shares_page(sheets), strict=True))
+    made = precompute(one, jobs_list, jobs)
+    pages = [m if m is not None else one(j) for m, j in zip(made, jobs_list, strict=True)]
     return render(
         "checklist.html",
         templates,
@@ -579,14 +677,17 @@ def checklist_files(
     paper: Paper = "a4",
     jobs: int = 1,
     templates: Path | None = None,
+    kinds: CardKinds | None = None,
+    card_templates: Path | None = None,
 ) -> dict[str, bytes]:
     """Every format's checklist in memory, by file name `<base_name>-checklist.<ext>`.
 
     `build` renders these with the decks and writes them together, so a missing WeasyPrint
-    (or any other failure) leaves no half-written set behind.
+    (or any other failure) leaves no half-written set behind. `templates`: the page templates'
+    folder; `kinds`, `card_templates`: the deck's, for its counts of notes and cards.
     """
     built = built or build_date()
-    sheets = sheets_for(lessons)
+    sheets = sheets_for(lessons, kinds, card_templates)
     page = render_html(
         title, lessons, built, paper=paper, jobs=jobs, prepared=sheets, templates=templates
     )

@@ -293,7 +293,7 @@ def _cached_checklists(
     pdf = ""
     if "pdf" in formats:  # the PDF, or the warning instead of it, depends on WeasyPrint
         pdf = repr(_weasyprint_version())
-    head = repr((manifest.name, manifest.output, formats, now, pdf))
+    head = repr((manifest.name, manifest.output, formats, now, pdf, manifest.cards))
     key = cache.key("checklists", [head, *(k or "" for k in keys)])
     entry = cache.get_object(key, tuple)
     if (
@@ -339,6 +339,8 @@ def _checklists(
         built=built,
         jobs=jobs,
         templates=manifest.page_templates,
+        kinds=manifest.cards,  # the checklist counts the deck's notes and cards as Anki does
+        card_templates=manifest.templates,
     )
     return files, skipped
 
