@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import sqlite3
 import zipfile
 from pathlib import Path
+
+import pytest
 
 from conftest import ROOT, run_cli
 from mlops_cards.manifest import load_manifest
@@ -47,3 +51,36 @@ def test_editing_card_templates_changes_the_shipped_deck(tmp_path: Path) -> None
     assert after.returncode == 0, after.stdout + after.stderr
     assert not any("--edited" in css for css in _css_of(tmp_path / "before" / "mlops.apkg"))
     assert all("--edited" in css for css in _css_of(tmp_path / "after" / "mlops.apkg"))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_checklist_counts_what_anki_shows(tmp_path: Path, reverse: bool) -> None:
+    pytest.importorskip("anki.collection", reason="the anki package is not installed")
+    from mlops_cards.verify import imported_collection
+
+    for folder in ("decks", "content", "card_templates"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    manifest = tmp_path / "decks" / "mlops.yaml"
+    if reverse:  # a term then has two cards: Anki's count must still be the checklist's
+        text = manifest.read_text(encoding="utf-8")
+        manifest.write_text(text.replace("reverse: false", "reverse: true"), encoding="utf-8")
+    env = {"SOURCE_DATE_EPOCH": "1700000000"}
+    result = run_cli("build", "-o", "out", "--no-cache", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = (tmp_path / "out" / "mlops-checklist.html").read_text(encoding="utf-8")
+    tiles = dict(re.findall(r"<dt>(\w+)</dt><dd>(\d+)</dd>", page))
+    rows = re.findall(
+        r"<tr><td>(.*?)</td>(?:<td>\d+</td>){4}<td>(\d+)</td><td>(\d+)</td></tr>", page
+    )
+    per_lesson = {html.unescape(title): (int(n), int(c)) for title, n, c in rows}
+    with imported_collection(tmp_path / "out" / "mlops.apkg") as col:
+        assert (int(tiles["Notes"]), int(tiles["Cards"])) == (col.note_count(), col.card_count())
+        anki = {}
+        for deck in col.decks.all_names_and_ids():
+            if "::" in deck.name:
+                search = f'"deck:{deck.name}"'
+                title = deck.name.split("::", 1)[1].split(" ", 1)[1]  # "NN Title"
+                anki[title] = (len(col.find_notes(search)), len(col.find_cards(search)))
+    assert per_lesson == anki
+    notes, cards = (sum(counts) for counts in zip(*anki.values(), strict=True))
+    assert cards > notes if reverse else cards == notes
