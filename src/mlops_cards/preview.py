@@ -6,9 +6,10 @@ scratch collection, and each card's question and answer taken from Anki (cloze a
 cards included). Without it, our own small template renderer (`templating.py`) fills the same
 templates; the page says which renderer made it.
 
-The page needs no network: images are inlined as data: URIs, MathJax is not loaded (math stays
-as `\\(…\\)` text). The cards of one kind sit in a shadow root (declarative shadow DOM) with
-their note type's CSS and Anki's `.card` class, so the card style applies as in Anki and the
+The page needs no network: images are inlined as data: URIs, and math (`\\(…\\)`, `\\[…\\]`, what
+Anki's MathJax typesets) is converted to MathML by latex2mathml, which browsers draw
+themselves. The cards of one kind sit in a shadow root (declarative shadow DOM) with their
+note type's CSS and Anki's `.card` class, so the card style applies as in Anki and the
 page's own style cannot leak in.
 """
 
@@ -364,9 +365,78 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
-# Card HTML is the note type's own and shown as it is; `</style` or `</template` in a custom
-# template must not close the page's elements early.
-html_filter("html")(str)
+# --- math: what Anki's MathJax typesets, shown as MathML (Chromium, Firefox, Safari draw it)
+
+# Anki's delimiters: \(..\) inline, \[..\] display; MathJax leaves code and pre alone.
+_CODE_BLOCK = re.compile(r"<(pre|code)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_TAG_NAME = re.compile(r"</?([A-Za-z][\w:-]*)")
+_MATHML_TAGS = frozenset(
+    [
+        "math",
+        "mrow",
+        "mi",
+        "mo",
+        "mn",
+        "ms",
+        "msub",
+        "msup",
+        "msubsup",
+        "mfrac",
+        "mtext",
+        "mtable",
+        "mtr",
+        "mtd",
+        "msqrt",
+        "mroot",
+        "mover",
+        "munder",
+        "munderover",
+        "mspace",
+        "mstyle",
+        "mpadded",
+        "mphantom",
+        "menclose",
+        "merror",
+        "semantics",
+    ]
+)
+
+
+def _mathml(match: re.Match[str]) -> str:
+    """One formula as MathML; left as written when latex2mathml cannot read it."""
+    from latex2mathml.converter import convert
+
+    inline, display = match.group(1), match.group(2)
+    tex = html.unescape(inline if inline is not None else display)
+    # `<` and `>` as commands: text in \text{} is copied into the MathML as it is.
+    tex = tex.replace("<", "\\lt ").replace(">", "\\gt ")
+    try:
+        mathml = convert(tex, display="inline" if inline is not None else "block")
+    except Exception:  # latex2mathml raises many kinds; the formula then stays as text
+        return match.group(0)
+    names = {name.lower() for name in _TAG_NAME.findall(mathml)}
+    if not names <= _MATHML_TAGS or re.search(r"\son\w*\s*=|javascript:", mathml, re.I):
+        return match.group(0)  # not the MathML we expect: show the TeX instead
+    return mathml
+
+
+def math_html(card_html: str) -> str:
+    """`card_html` with its formulas typeset as MathML, outside code blocks."""
+    if "\\(" not in card_html and "\\[" not in card_html:
+        return card_html
+    parts: list[str] = []
+    pos = 0
+    for code in _CODE_BLOCK.finditer(card_html):
+        parts += [_MATH.sub(_mathml, card_html[pos : code.start()]), code.group(0)]
+        pos = code.end()
+    parts.append(_MATH.sub(_mathml, card_html[pos:]))
+    return "".join(parts)
+
+
+# Card HTML is the note type's own and shown as it is (math typeset); `</style` or
+# `</template` in a custom template must not close the page's elements early.
+html_filter("html")(math_html)
 html_filter("style_text")(lambda styles: "\n".join(styles).replace("</", "<\\/"))
 html_filter("inside_template")(lambda body: str(body).replace("</template", "&lt;/template"))
 html_filter("slug")(lambda text: _e(_slug(text)))
@@ -382,7 +452,7 @@ def preview_html(preview: Preview, templates: Path | None = None) -> str:
 def card_page(card: PreviewCard, *, side: Literal["front", "back"] = "back") -> str:
     """One side of one card alone, as Anki's reviewer lays it out (`.card` on the body):
     for screenshots of single cards."""
-    content = card.front if side == "front" else card.back
+    content = math_html(card.front if side == "front" else card.back)
     css = card.css.replace("</", "<\\/")
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
