@@ -281,17 +281,28 @@ def deck_counts(
     by_id = {t.model_id: t for t in notetypes.values()}
     builder = NoteBuilder(notetypes, Unrendered(Path.cwd()), kinds)
     counts: dict[str, tuple[int, int]] = {}
+    # Which cards a note has depends on which fields are empty, and for a cloze on its numbers.
+    known: dict[tuple[object, ...], int] = {}
     for note in builder.notes(order_lessons("deck", list(lessons))):
         notetype = by_id[note.notetype]
-        cards = render_cards(
-            [(t.name, t.qfmt, t.afmt) for t in notetype.templates],
-            dict(zip(notetype.field_names, note.fields, strict=True)),
-            {},
-            is_cloze=notetype.is_cloze,
-        )
+        shape: tuple[object, ...] = (note.notetype, *(bool(f.strip()) for f in note.fields))
+        if notetype.is_cloze:
+            shape += tuple(sorted(set(_CLOZE_NUMBER.findall(" ".join(note.fields)))))
+        if shape not in known:
+            known[shape] = len(
+                render_cards(
+                    [(t.name, t.qfmt, t.afmt) for t in notetype.templates],
+                    dict(zip(notetype.field_names, note.fields, strict=True)),
+                    {},
+                    is_cloze=notetype.is_cloze,
+                )
+            )
         notes_before, cards_before = counts.get(note.lesson_id, (0, 0))
-        counts[note.lesson_id] = (notes_before + 1, cards_before + len(cards))
+        counts[note.lesson_id] = (notes_before + 1, cards_before + known[shape])
     return counts
+
+
+_CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
 
 
 def describe(lessons: Sequence[LessonContent], kinds: CardKinds | None = None) -> str:
@@ -394,11 +405,11 @@ def _css(paper: Paper, folder: Path | None = None) -> str:
     return render("checklist.css", folder, size=size, max_depth=MAX_DEPTH).strip()
 
 
-def _lesson_html(job: tuple[Sheet, bool], folder: Path | None = None) -> str:
-    """One sheet; `job` is the sheet and whether it shares the page of the one before."""
-    sheet, shared = job
+def _lesson_html(job: tuple[Sheet, tuple[bool, bool]], folder: Path | None = None) -> str:
+    """One sheet; `job` is the sheet and (whether it shares the page before, is short)."""
+    sheet, (shared, short) = job
     values = {"sheet": sheet, "meta": _lesson_meta(sheet), "card_mark": _CARD_MARK}
-    values.update(shared=shared, short=sheet_lines(sheet) <= SHORT_LINES)
+    values.update(shared=shared, short=short)
     return render("checklist-lesson.html", folder, **values).removesuffix("\n")
 
 
@@ -417,20 +428,19 @@ def _item_lines(text: str) -> float:
 
 
 def sheet_lines(sheet: Sheet) -> float:
-    """About how many printed lines `sheet` takes (title, sections, items)."""
+    """About how many printed lines `sheet` takes (title, sections, items). Item texts are
+    measured as Markdown: about as long as printed, where a link's address is printed too."""
     lines = 3.5  # title, its rule and the counts under it
     for items in (sheet.objectives, sheet.questions):
         if items:
-            lines += 1.6 + sum(_item_lines(plain_text(i.text) + "    ") for i in items)
+            lines += 1.6 + sum(_item_lines(i.text + "    ") for i in items)
     if sheet.task_groups:
         lines += 1.6
         for group in sheet.task_groups:
             lines += 1.3 if group.section else 0
-            lines += sum(_item_lines(plain_text(i.text) + " " * (4 * i.depth)) for i in group.items)
+            lines += sum(_item_lines(i.text + " " * (4 * i.depth)) for i in group.items)
     if sheet.terms:
-        lines += 1.6 + sum(
-            _item_lines(f"{t.name} — {plain_text(t.definition)}") for t in sheet.terms
-        )
+        lines += 1.6 + sum(_item_lines(f"{t.name} — {t.definition}") for t in sheet.terms)
     return lines
 
 
@@ -438,16 +448,18 @@ def cover_lines(sheets: Sequence[Sheet]) -> float:
     return 17 + 1.1 * len(sheets)
 
 
-def shares_page(sheets: Sequence[Sheet]) -> list[bool]:
-    """For each sheet, whether it follows the one before on the same page (the cover first)."""
+def shares_page(sheets: Sequence[Sheet]) -> list[tuple[bool, bool]]:
+    """For each sheet: whether it follows the one before on the same page (the cover first),
+    and whether it is short (never split)."""
     used = cover_lines(sheets)
-    shared = []
+    result = []
     for sheet in sheets:
         lines = sheet_lines(sheet)
-        fits = lines <= SHORT_LINES and used + 2 + lines <= PAGE_LINES
-        shared.append(fits)
+        short = lines <= SHORT_LINES
+        fits = short and used + 2 + lines <= PAGE_LINES
+        result.append((fits, short))
         used = used + 2 + lines if fits else lines
-    return shared
+    return result
 
 
 def _lesson_meta(sheet: Sheet) -> str:
