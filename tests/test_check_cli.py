@@ -124,6 +124,14 @@ SYNTAX_CASES = {
         "block after '|'; in \"double quotes\" a backslash starts an escape: write LaTeX in "
         "'single quotes')",
     ),
+    "quote closed by the next quote, far below": (
+        replace("    answer: To know which", "    answer: 'To know which")
+        .replace("    back: Sending a small", "    back: 'Sending a small")
+        .replace("model first.", "model first.'"),
+        "lesson.yaml:7:13: error: invalid YAML: the ' opened here is not closed on its line, "
+        "so the text runs on to line 28 (end the text with ' on line 7, or write it as a block "
+        "after '|')",
+    ),
     "answer indented 2 spaces": (
         replace("    answer: When predictions", "  answer: When predictions"),
         "lesson.yaml:10:3: error: 'answer' is indented 2 spaces, so it reads as a question of "

@@ -298,16 +298,17 @@ def _left_open(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str, str | No
 
 
 def _multiline_quote(text: str, before: int) -> yaml.Mark | None:
-    """Where the last quoted text read before `before` opened, when it spans lines: in a
-    sidecar that is nearly always a quote left open (the text ran on to the next quote)."""
+    """Where the last quoted text read before `before` opened, when it ran on over lines that
+    look like keys (`answer: ...`): a quote left open, closed by the next quote in the file."""
     found = None
     try:
         for token in yaml.scan(text, Loader=yaml.SafeLoader):
             if token.start_mark.index >= before:
                 break
             if isinstance(token, yaml.ScalarToken) and token.style in ('"', "'"):
-                spans = token.end_mark.line > token.start_mark.line
-                found = token.start_mark if spans else None
+                inside = text[token.start_mark.index : token.end_mark.index].split("\n")[1:]
+                swallowed = any(_KEY_LINE.match(line) for line in inside)
+                found = token.start_mark if swallowed else None
     except yaml.YAMLError:
         pass
     return found
