@@ -368,6 +368,9 @@ def test_the_page_template_can_be_overridden(tmp_path: Path) -> None:
         "{% for deck in preview.decks %}<h1>{{ deck.name }}: {{ deck.cards }}</h1>{% endfor %}"
     )
     assert preview_html(preview, tmp_path / "pages") == "<h1>Stores Deck: 6</h1>"
+    manifest = tmp_path / "course" / "decks" / "stores.yaml"
+    manifest.write_text(manifest.read_text() + "page_templates: ../../pages\n")
+    assert preview_html(preview_of(tmp_path / "course", "ours")) == "<h1>Stores Deck: 6</h1>"
 
 
 # --- math --------------------------------------------------------------------------------------

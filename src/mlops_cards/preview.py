@@ -110,6 +110,7 @@ class Preview:
     decks: tuple[PreviewDeck, ...]
     engine: Literal["anki", "ours"]
     renderer: str  # what the page says about the renderer
+    page_templates: Path | None = None  # a manifest's `page_templates:`, for preview.html
 
     def summary(self) -> str:
         cards = sum(d.cards for d in self.decks)
@@ -349,7 +350,8 @@ def make_preview(manifests: Sequence[DeckManifest], renderer: RendererChoice = "
     engine = _engine(renderer)
     sources = [_deck_source(m) for m in manifests]  # every deck loads before any renders
     decks = tuple(_preview_deck(s, engine) for s in sources)
-    return Preview(decks, engine, _renderer_description(engine))
+    folder = next((m.page_templates for m in manifests if m.page_templates), None)
+    return Preview(decks, engine, _renderer_description(engine), folder)
 
 
 # --- the page ----------------------------------------------------------------------------------
@@ -444,9 +446,11 @@ html_filter("slug")(lambda text: _e(_slug(text)))
 
 def preview_html(preview: Preview, templates: Path | None = None) -> str:
     """The whole page: one file, no network, works without JavaScript (night mode needs it).
-    `templates`: a folder whose page templates replace the package's own (same names)."""
+    `templates`: a folder whose page templates replace the package's own (same names);
+    by default the first manifest's `page_templates:`."""
     names = ", ".join(deck.name for deck in preview.decks)
-    return render("preview.html", templates, preview=preview, names=names, kind_titles=KIND_TITLES)
+    folder = templates or preview.page_templates
+    return render("preview.html", folder, preview=preview, names=names, kind_titles=KIND_TITLES)
 
 
 def card_page(card: PreviewCard, *, side: Literal["front", "back"] = "back") -> str:
