@@ -24,7 +24,48 @@ def corpus() -> Path:
     return CORPUS
 
 
+# Variables read when a process starts (hash seed, time zone, Python's own): a run that sets one
+# needs a process of its own to mean anything.
+_START_UP = ("PYTHON", "TZ", "LANG", "LC_")
+# Runs that need a real process: the version (from the installed metadata, as a user sees it)
+# and worker processes (forked: not from inside pytest).
+_PROCESS_ARGS = ("--version", "-j", "--jobs")
+
+
 def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`mlops-cards ARGS` as a user runs it: exit code, stdout and stderr. In this process with
+    click's runner (the commands turn every error into output and an exit code inside click), or
+    in a real process (`run_process`) when the run needs one: see `_START_UP`, `_PROCESS_ARGS`."""
+    env = env or {}
+    if any(a in _PROCESS_ARGS for a in args) or any(
+        k.startswith(_START_UP) or k == "MLOPS_CARDS_JOBS" for k in env
+    ):
+        return run_process(*args, cwd=cwd, env=env, input=input)
+    from click.testing import CliRunner
+
+    from mlops_cards.cli import cli
+
+    before = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        # One job: workers are forked, and forking pytest is not what a user runs.
+        result = CliRunner().invoke(
+            cli, list(args), input=input, env={"MLOPS_CARDS_JOBS": "1", **env}
+        )
+    finally:
+        os.chdir(before)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        # The installed command would say "internal error": a bug, shown with its traceback.
+        raise result.exception
+    return subprocess.CompletedProcess(
+        ["mlops-cards", *args], result.exit_code, result.stdout, result.stderr
+    )
+
+
+def run_process(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m mlops_cards` in a subprocess: exit code and output as a user sees them."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import pickle
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from conftest import run_cli
 from mlops_cards.cache import CACHE_DIR_NAME, Cache
@@ -225,3 +228,77 @@ def test_keys_change_with_every_part_and_with_how_parts_split() -> None:
     assert cache.key("k", ["ab", "c"]) != cache.key("k", ["a", "bc"])
     assert cache.key("k", ["a"]) != cache.key("j", ["a"])
     assert cache.key("k", ["a"]) == cache.key("k", [b"a"])
+
+
+# --- the store alone: no lessons, no subprocess ------------------------------------------------
+
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class Foreign:  # frozen, but not the tool's: refused
+    value: str
+
+
+def entry(path: str) -> Diagnostic:
+    """A value of one of the tool's frozen dataclasses."""
+    return Diagnostic(path, 1, "warning", "m")
+
+
+def counting(value: T) -> tuple[list[int], Callable[[], T]]:
+    calls: list[int] = []
+
+    def compute() -> T:
+        calls.append(1)
+        return value
+
+    return calls, compute
+
+
+def test_memo_computes_once_and_keeps_the_entry(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    calls, compute = counting(entry("a"))
+    assert cache.memo("k", ["x"], compute, Diagnostic) == entry("a")
+    assert Cache(tmp_path).memo("k", ["x"], compute, Diagnostic) == entry("a")  # another run
+    assert len(calls) == 1
+    assert cache.memo("k", ["y"], compute, Diagnostic) == entry("a")  # another key
+    assert len(calls) == 2
+
+
+def test_memo_with_the_cache_off_always_computes_and_keeps_nothing(tmp_path: Path) -> None:
+    cache = Cache(None)
+    calls, compute = counting(entry("a"))
+    for _ in range(2):
+        assert cache.memo("k", ["x"], compute, Diagnostic) == entry("a")
+    assert len(calls) == 2
+    assert not any(tmp_path.iterdir())
+
+
+def test_memo_recomputes_an_entry_of_another_type(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    cache.put_object(cache.key("k", ["x"]), ("a", "tuple"))
+    calls, compute = counting(entry("b"))
+    assert cache.memo("k", ["x"], compute, Diagnostic) == entry("b")
+    assert calls == [1]
+    assert cache.get_object(cache.key("k", ["x"]), Diagnostic) == entry("b")  # overwritten
+
+
+def test_bytes_are_kept_as_they_are(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    assert cache.memo("k", ["x"], lambda: b"raw", bytes) == b"raw"
+    assert cache.get_bytes(cache.key("k", ["x"])) == b"raw"
+
+
+def test_only_frozen_dataclasses_of_the_tool_unpickle(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    ours = cache.key("k", ["ours"])
+    cache.put_object(ours, (Diagnostic("a.md", 1, "error", "m"),))
+    assert cache.get_object(ours, tuple) == (Diagnostic("a.md", 1, "error", "m"),)
+    # This test module's class is not the tool's; the tool's mutable ones are refused too.
+    from mlops_cards.extract import _RawQuestion
+
+    for value in (Foreign("a"), _RawQuestion(1, ["a"])):
+        key = cache.key("k", [repr(value)])
+        cache.put_object(key, value)
+        assert cache.get_object(key, object) is None

@@ -16,7 +16,6 @@ from conftest import run_cli
 from mlops_cards import checklist
 from mlops_cards.checklist import (
     PDF_MISSING,
-    build_date,
     checklist_files,
     first_sentence,
     format_of,
@@ -25,6 +24,7 @@ from mlops_cards.checklist import (
     sheet_for,
     write_pdf,
 )
+from mlops_cards.epoch import build_date
 from mlops_cards.errors import CardsError, UsageError
 from mlops_cards.models import Card, Lesson, LessonContent, Question, Task, Term
 

@@ -21,7 +21,7 @@ from mlops_cards.extract import (
     lesson_id_from_path,
     split_label,
 )
-from mlops_cards.models import Lesson
+from mlops_cards.models import Lesson, Objective, Question, Task, Term
 
 LESSONS = FIXTURES / "lessons"
 EVERY = LESSONS / "every-construct.md"
@@ -450,7 +450,7 @@ def test_crlf_and_bom_give_the_same_lesson() -> None:
 def test_empty_text_is_an_empty_lesson() -> None:
     lesson = extract_text("", "empty.md")
     assert (lesson.title, lesson.sort, lesson.id) == (None, None, "empty")
-    assert lesson.objectives == lesson.questions == lesson.terms == lesson.tasks == ()
+    assert (lesson.objectives, lesson.questions, lesson.terms, lesson.tasks) == ((), (), (), ())
 
 
 def test_hash_lines_in_code_are_not_headings() -> None:
@@ -564,7 +564,12 @@ def test_any_text_extracts_with_unique_keys_and_lines_in_range(pieces: list[str]
     for kind in (lesson.objectives, lesson.questions, lesson.terms):
         keys = [item.key for item in kind]
         assert len(keys) == len(set(keys))
-    items = [*lesson.objectives, *lesson.questions, *lesson.terms, *lesson.tasks]
+    items: list[Objective | Question | Term | Task] = [
+        *lesson.objectives,
+        *lesson.questions,
+        *lesson.terms,
+        *lesson.tasks,
+    ]
     assert all(1 <= item.line <= line_count for item in items)
 
 

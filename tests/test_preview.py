@@ -26,8 +26,8 @@ from mlops_cards.preview import (
     make_preview,
     math_html,
     preview_html,
-    preview_manifests,
 )
+from mlops_cards.resolve import deck_manifests
 
 LESSON = """\
 ---
@@ -98,7 +98,7 @@ def make_course(root: Path, *, reverse: bool = False) -> Path:
 
 
 def preview_of(root: Path, engine: str, *paths: str) -> Preview:
-    manifests = preview_manifests(
+    manifests = deck_manifests(
         [str(root / p) for p in paths or ("decks/stores.yaml",)], root / "out.html"
     )
     return make_preview(manifests, "anki" if engine == "anki" else "ours")
@@ -213,7 +213,7 @@ def test_without_anki_auto_falls_back_to_our_renderer_and_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = make_course(tmp_path)
-    manifests = preview_manifests([str(root / "decks" / "stores.yaml")], root / "out.html")
+    manifests = deck_manifests([str(root / "decks" / "stores.yaml")], root / "out.html")
     monkeypatch.setitem(sys.modules, "anki.collection", None)  # importing it now fails
     preview = make_preview(manifests, "auto")
     assert preview.engine == "ours"

@@ -45,7 +45,7 @@ def conforms(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> bool:
     if "$ref" in schema:
         return conforms(value, root["definitions"][schema["$ref"].split("/")[-1]], root)
     types = schema.get("type")
-    names = {
+    names: dict[str, type] = {
         "object": dict,
         "array": list,
         "string": str,

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlops_cards.cache import Cache, LessonLoader
+from mlops_cards.cache import Cache
 from mlops_cards.models import CardKind, Diagnostic, LessonContent
+from mlops_cards.resolve import REFUSED_SUFFIX, SIDECAR_SUFFIX, lesson_arguments, lesson_of
+from mlops_cards.stages import diagnostics, load_lessons
+from mlops_cards.text import plural
 
 KINDS: tuple[CardKind, ...] = ("question", "objective", "term", "extra")
-_SIDECAR_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -62,30 +64,10 @@ class CheckReport:
             parts.append(f"{kind}s {count.answered}/{count.total}{skipped}")
         extra = self.count("extra").answered
         return (
-            f"{lessons} lesson{'s' if lessons != 1 else ''}: {', '.join(parts)} answered, "
-            f"{extra} extra card{'s' if extra != 1 else ''}; "
-            f"{_plural(self.errors, 'error')}, {_plural(self.warnings, 'warning')}"
+            f"{plural(lessons, 'lesson')}: {', '.join(parts)} answered, "
+            f"{plural(extra, 'extra card')}; "
+            f"{plural(self.errors, 'error')}, {plural(self.warnings, 'warning')}"
         )
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
-
-
-def lesson_arguments(paths: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The lessons meant by `paths`: a sidecar path stands for the lesson beside it."""
-    lessons: list[str] = []
-    failures: list[str] = []
-    for path in paths:
-        if path.endswith(_SIDECAR_SUFFIXES):
-            lesson = str(Path(path).with_suffix(".md"))
-            if Path(lesson).is_file():
-                lessons.append(lesson)
-            else:
-                failures.append(f"{path}: no lesson {lesson} beside this YAML file")
-        else:
-            lessons.append(path)
-    return lessons, failures
 
 
 def orphan_sidecars(paths: Sequence[str]) -> list[Diagnostic]:
@@ -95,32 +77,35 @@ def orphan_sidecars(paths: Sequence[str]) -> list[Diagnostic]:
         directory = Path(path)
         if not directory.is_dir():
             continue
-        for sidecar in sorted(directory.rglob("*.yaml")):
-            if not sidecar.with_suffix(".md").exists():
+        for sidecar in sorted(directory.rglob("*" + SIDECAR_SUFFIX)):
+            if not lesson_of(sidecar).exists():
                 shown = str(Path(path) / sidecar.relative_to(directory))
                 found.append(
                     Diagnostic(
                         shown,
                         1,
                         "warning",
-                        f"no lesson {sidecar.with_suffix('.md').name} beside this YAML file",
+                        f"no lesson {lesson_of(sidecar).name} beside this YAML file",
                         "rename it after its lesson, or delete it",
                     )
                 )
+        for wrong in sorted(directory.rglob("*" + REFUSED_SUFFIX)):
+            if lesson_of(wrong).exists():
+                shown = str(Path(path) / wrong.relative_to(directory))
+                right = wrong.with_suffix(SIDECAR_SUFFIX).name
+                message = f"not read: author YAML is read only from {right}"
+                found.append(Diagnostic(shown, 1, "warning", message, f"rename it to {right}"))
     return found
 
 
 def check_paths(paths: Sequence[str], cache: Cache | None = None, jobs: int = 1) -> CheckReport:
-    """Check every lesson meant by `paths`; `cache` (default: none) skips unchanged lessons,
-    `jobs` > 1 spreads the others over that many processes."""
+    """Check every lesson meant by `paths`, and the deck they make together; `cache` (default:
+    none) skips unchanged lessons, `jobs` > 1 spreads the others over that many processes."""
     lesson_paths, failures = lesson_arguments(paths)
-    loader = LessonLoader(cache or Cache(None), jobs)
-    found, errors = loader.load(lesson_paths) if lesson_paths else ([], [])
-    contents = tuple(found)
-    diagnostics = [d for c in contents for d in c.diagnostics]
-    diagnostics.extend(orphan_sidecars(lesson_paths))
+    loaded = load_lessons(lesson_paths, cache, jobs)
+    found = diagnostics(loaded) + orphan_sidecars(lesson_paths)
     return CheckReport(
-        contents,
-        tuple(sorted(set(diagnostics), key=Diagnostic.sort_key)),
-        tuple(failures + errors),
+        loaded.contents,
+        tuple(sorted(set(found), key=Diagnostic.sort_key)),
+        tuple(failures) + loaded.failures,
     )

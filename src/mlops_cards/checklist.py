@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import functools
 import html
-import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -22,6 +21,7 @@ from markupsafe import Markup
 
 from mlops_cards import __version__
 from mlops_cards.atomic import write_atomic
+from mlops_cards.epoch import build_date
 from mlops_cards.errors import CardsError, UsageError
 from mlops_cards.manifest import CardKinds
 from mlops_cards.models import Card, LessonContent
@@ -44,23 +44,6 @@ class PdfUnavailable(CardsError):
 
 SHORT_DEFINITION_CHARS = 200  # a definition longer than this is cut at a word, with an ellipsis
 MAX_DEPTH = 6  # deeper task nesting is drawn at this depth: the sheet must stay readable
-
-
-# --- build date --------------------------------------------------------------------------------
-
-
-def build_date() -> datetime:
-    """The cover's date: `SOURCE_DATE_EPOCH` when set (reproducible builds), else now."""
-    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not raw:
-        return datetime.now(timezone.utc)
-    try:
-        return datetime.fromtimestamp(int(raw), timezone.utc)
-    except (ValueError, OverflowError, OSError):
-        raise CardsError(
-            f"SOURCE_DATE_EPOCH={raw!r} is not a Unix timestamp (set it to whole seconds, "
-            "e.g. the last commit's: git log -1 --format=%ct)"
-        ) from None
 
 
 # --- what a sheet shows (shared by the HTML and Markdown renderers) ----------------------------
@@ -166,7 +149,7 @@ def first_sentence(markdown: str, limit: int = SHORT_DEFINITION_CHARS) -> str:
     if len(sentence) <= limit:
         return sentence
     # Cutting Markdown could leave half a link; cut its plain text instead, escaped for Markdown.
-    plain = plain_text(sentence)
+    plain = visible_text(sentence)
     if len(plain) <= limit:
         return _escape_markdown(plain)
     cut = plain[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:")
@@ -359,8 +342,9 @@ def inline_html(markdown: str) -> str:
     return rendered.strip()
 
 
-def plain_text(markdown: str) -> str:
-    """The words a reader sees, without markup (for trimming and for tests)."""
+def visible_text(markdown: str) -> str:
+    """The words a reader sees once the Markdown is rendered (`extract.plain_text` only strips
+    markup characters, for names found in source)."""
     text = re.sub(r"<[^>]+>", "", inline_html(markdown))
     return " ".join(html.unescape(text).split())
 

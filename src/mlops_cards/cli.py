@@ -1,7 +1,9 @@
 """Command-line interface. Thin: parse options, call the library, print, choose the exit code.
 
 Heavy modules are imported inside the commands so that `mlops-cards --version` stays instant.
-Exit codes: 0 ok, 1 problems found, 2 usage error.
+Exit codes: 0 ok, 1 problems found, 2 usage error. The library's errors become click exceptions
+inside the group (`_Group`), so `cli` called by click's test runner prints the same words and
+exits with the same code as the installed command; `main` adds only Ctrl-C handling.
 """
 
 from __future__ import annotations
@@ -15,10 +17,51 @@ from typing import NoReturn
 import click
 
 from mlops_cards import __version__
-from mlops_cards.errors import CardsError, UsageError
+from mlops_cards.errors import CardsError, DiagnosticsError, UsageError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Failed(click.ClickException):
+    """A library error as click shows it: `error: message` (and its lines), on stderr."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, lines: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.lines = lines
+
+    def show(self, file: object = None) -> None:
+        if self.message:
+            click.echo(f"error: {self.message}", err=True)
+        for line in self.lines:
+            click.echo(f"  {line}" if self.message else line, err=True)
+
+
+class FailedUsage(Failed):
+    """A command called wrongly, in the library's words (`UsageError`)."""
+
+    exit_code = 2
+
+
+def failure(exc: Exception) -> Failed:
+    """What the user sees for a library error, and the exit code."""
+    if isinstance(exc, DiagnosticsError):
+        return Failed(exc.message, exc.lines)
+    if isinstance(exc, UsageError):
+        return FailedUsage(str(exc))
+    if isinstance(exc, OSError):
+        return Failed(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+    return Failed(str(exc))
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (CardsError, OSError) as exc:
+            raise failure(exc) from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mlops-cards")
 def cli() -> None:
     """Turn Markdown course lessons into Anki decks and a printable checklist."""
@@ -35,10 +78,9 @@ jobs_option = click.option(
 )
 
 
-def fail(message: str, code: int = 1) -> None:
-    """Print a one-line error and stop with `code`."""
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Stop with a one-line error and `code` (1, or 2 for a usage error)."""
+    raise FailedUsage(message) if code == 2 else Failed(message)
 
 
 # --- extract -----------------------------------------------------------------------------------
@@ -56,8 +98,11 @@ def extract(paths: tuple[str, ...], as_json: bool) -> None:
     import json
 
     from mlops_cards.extract import find_lessons, lesson_as_dict, lesson_summary
+    from mlops_cards.resolve import lesson_arguments
 
-    lessons, errors = find_lessons(paths)
+    lesson_paths, failures = lesson_arguments(paths)
+    lessons, found_errors = find_lessons(lesson_paths) if lesson_paths else ([], [])
+    errors = failures + found_errors
     if as_json:
         click.echo(
             json.dumps(
@@ -143,8 +188,8 @@ def init(paths: tuple[str, ...], dry_run: bool) -> None:
     inserted as text. Running it again changes nothing. Refuses a sidecar that has errors.
     """
     from mlops_cards.atomic import write_atomic
-    from mlops_cards.check import lesson_arguments
     from mlops_cards.extract import find_lessons
+    from mlops_cards.resolve import lesson_arguments
     from mlops_cards.scaffold import SidecarHasErrors, scaffold
 
     lesson_paths, failures = lesson_arguments(paths)
@@ -235,37 +280,12 @@ def build(
     $MLOPS_CARDS_CACHE_DIR); the outputs are the same bytes either way.
     """
     from mlops_cards.cache import Cache
-    from mlops_cards.manifest import ManifestError, find_manifests, load_manifest
     from mlops_cards.parallel import available_jobs
-    from mlops_cards.pipeline import DeckTarget, adhoc_manifest, report_text
     from mlops_cards.pipeline import build as build_decks
+    from mlops_cards.pipeline import report_text
+    from mlops_cards.resolve import build_targets
 
-    manifest_like = [s for s in sources if s.endswith((".yaml", ".yml"))]
-    if manifest_like and len(manifest_like) != len(sources):
-        raise UsageError("give either deck manifests (.yaml) or lesson files, not both")
-    if sources and not manifest_like:
-        if output is None or output.suffix != ".apkg":
-            raise UsageError("building from lesson files needs `-o FILE.apkg`")
-        lock_path = lock or output.with_name(output.stem + ".lock.json")
-        manifest = adhoc_manifest([Path(s) for s in sources], output)
-        targets = [DeckTarget(manifest, output, lock_path)]
-        out_dir = output.parent
-    else:
-        if lock is not None:
-            raise UsageError("--lock is for ad-hoc decks; a manifest's lock sits beside it")
-        paths = [Path(s) for s in sources] or find_manifests(Path("decks"))
-        if not paths:
-            raise CardsError("no deck manifests in decks/ (give MANIFEST.yaml or lesson files)")
-        out_dir = output or Path("dist")
-        if out_dir.suffix == ".apkg":
-            raise UsageError("-o is a folder when building from manifests")
-        try:
-            manifests = [load_manifest(p) for p in paths]
-        except ManifestError as exc:
-            for diagnostic in exc.diagnostics:
-                click.echo(diagnostic.format(), err=True)
-            sys.exit(1)
-        targets = [DeckTarget(m, out_dir / f"{m.output}.apkg", m.lock_path) for m in manifests]
+    targets, out_dir = build_targets(sources, output, lock)
     cache = Cache.default(enabled=not no_cache, deferred=True)
     try:
         report = build_decks(
@@ -312,23 +332,23 @@ def checklist(paths: tuple[str, ...], output: str, title: str, paper: str) -> No
     or their YAML (nothing is written), 2 on an unknown output format.
     """
 
-    from mlops_cards.check import lesson_arguments
+    from mlops_cards.cache import Cache
     from mlops_cards.checklist import describe, format_of, write_checklist
-    from mlops_cards.extract import find_lessons
-    from mlops_cards.merge import merge_lesson
+    from mlops_cards.resolve import lesson_arguments
+    from mlops_cards.stages import diagnostics, load_lessons
 
     out = Path(output)
     format_of(out)  # an unknown extension is a usage error, before any lesson is read
     lesson_paths, failures = lesson_arguments(paths)
-    lessons, errors = find_lessons(lesson_paths) if lesson_paths else ([], [])
-    contents = [merge_lesson(lesson) for lesson in lessons]
-    for failure in failures + errors:
+    loaded = load_lessons(lesson_paths, Cache.default())
+    contents = list(loaded.contents)
+    for failure in failures + list(loaded.failures):
         click.echo(f"error: {failure}", err=True)
     # Only errors stop the checklist; warnings (unanswered items, ...) are `check`'s business.
-    problems = [d for c in contents for d in c.diagnostics if d.level == "error"]
+    problems = [d for d in diagnostics(loaded) if d.level == "error"]
     for diagnostic in problems:
         click.echo(diagnostic.format(), err=True)
-    if failures or errors or problems:
+    if failures or loaded.failures or problems:
         fail(f"no checklist written: fix the errors above, then run again ({out})")
     write_checklist(out, title, contents, paper="letter" if paper == "letter" else "a4")
     click.echo(f"{out}: {describe(contents)}")
@@ -390,22 +410,12 @@ def preview(paths: tuple[str, ...], output: Path, renderer: str) -> None:
     unanswered items are listed at the top. The page is self-contained (images inlined, no
     network). Exits 1, writing nothing, when the lessons have errors.
     """
-    from mlops_cards.manifest import ManifestError
-    from mlops_cards.preview import (
-        RendererChoice,
-        make_preview,
-        preview_manifests,
-        write_preview,
-    )
+    from mlops_cards.preview import RendererChoice, make_preview, write_preview
+    from mlops_cards.resolve import deck_manifests
 
     if output.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"{output}: the preview is an HTML page (-o FILE.html)")
-    try:
-        manifests = preview_manifests(paths, output)
-    except ManifestError as exc:
-        for diagnostic in exc.diagnostics:
-            click.echo(diagnostic.format(), err=True)
-        sys.exit(1)
+    manifests = deck_manifests(paths, output)
     choice: RendererChoice = (
         "anki" if renderer == "anki" else "ours" if renderer == "ours" else "auto"
     )
@@ -437,7 +447,7 @@ def _interrupted() -> NoReturn:
 
 
 def main() -> None:
-    """Entry point: no traceback ever reaches the user."""
+    """Entry point: Ctrl-C ends with one line, and no traceback ever reaches the user."""
     signal.signal(signal.SIGINT, _interrupt)
     try:
         cli.main(standalone_mode=False)
@@ -448,12 +458,13 @@ def main() -> None:
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-    except UsageError as exc:
-        fail(str(exc), 2)
-    except CardsError as exc:
-        fail(str(exc), 1)
-    except OSError as exc:
-        fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "), 1)
+        sys.exit(exc.exit_code)
+    except (CardsError, OSError) as exc:  # raised outside a command (while parsing options)
+        failure(exc).show()
+        sys.exit(failure(exc).exit_code)
     except Exception as exc:  # the last line of defence against tracebacks
-        fail(f"internal error: {type(exc).__name__}: {exc} (please report this as a bug)", 1)
+        click.echo(
+            f"error: internal error: {type(exc).__name__}: {exc} (please report this as a bug)",
+            err=True,
+        )
+        sys.exit(1)

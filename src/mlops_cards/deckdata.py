@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from mlops_cards.models import NoteKind
+
 
 class NoteTypeLike(Protocol):
     """What the exporter needs of a note type (`mlops_cards.notetypes.NoteType` fits)."""
@@ -38,7 +40,7 @@ class DeckNote:
 
     guid: str
     lesson_id: str
-    kind: str  # question, objective, term, cloze, extra
+    kind: NoteKind
     key: str
     notetype: int  # model id of its note type
     fields: tuple[str, ...]  # HTML, in the note type's field order

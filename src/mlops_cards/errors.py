@@ -1,6 +1,8 @@
-"""Domain errors. The library raises these; only `cli.py` turns them into exit codes."""
+"""Domain errors. The library raises these; only `cli.py` turns them into output and exit codes."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 
 class CardsError(Exception):
@@ -9,3 +11,19 @@ class CardsError(Exception):
 
 class UsageError(CardsError):
     """The command was called wrongly. The CLI prints it and exits 2."""
+
+
+class DiagnosticsError(CardsError):
+    """A problem that comes with lines saying where: diagnostics, lock differences.
+
+    The CLI prints `error: MESSAGE` and the lines below it, indented; with no message (the lines
+    say it all, as a broken manifest's diagnostics do), just the lines.
+    """
+
+    def __init__(self, message: str, lines: Iterable[str] = ()) -> None:
+        self.message = message
+        self.lines = tuple(lines)
+        if message:
+            super().__init__(message + "".join(f"\n  {line}" for line in self.lines))
+        else:
+            super().__init__("\n".join(self.lines))

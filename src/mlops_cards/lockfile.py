@@ -17,6 +17,7 @@ from typing import Any
 
 from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.errors import CardsError
+from mlops_cards.models import NoteKind, note_kind
 
 FORMAT = 1
 RETIRED_TAG = "retired"
@@ -27,7 +28,7 @@ class LockedNote:
     hash: str
     mod: int
     lesson: str
-    kind: str
+    kind: NoteKind
     key: str
     notetype: int
     deck: str
@@ -137,7 +138,7 @@ def _note_from_json(v: dict[str, Any]) -> LockedNote:
         hash=_str(v["hash"]),
         mod=_int(v["mod"]),
         lesson=_str(v["lesson"]),
-        kind=_str(v["kind"]),
+        kind=note_kind(_str(v["kind"])),
         key=_str(v["key"]),
         notetype=_int(v["notetype"]),
         deck=_str(v["deck"]),

@@ -15,10 +15,11 @@ from typing import Any
 
 import yaml
 
-from mlops_cards.errors import CardsError
+from mlops_cards.errors import CardsError, DiagnosticsError
 from mlops_cards.identity import stable_id
 from mlops_cards.limits import MAX_YAML_BYTES, read_limited, yaml_problem
 from mlops_cards.models import Diagnostic
+from mlops_cards.resolve import MANIFEST_SUFFIX
 
 CARD_KINDS = ("questions", "objectives", "terms", "reverse", "cloze")
 _KEYS = (
@@ -36,12 +37,12 @@ CHECKLIST_FORMATS = ("html", "md", "pdf")
 _GLOB_CHARS = frozenset("*?[")
 
 
-class ManifestError(CardsError):
+class ManifestError(DiagnosticsError):
     """A manifest with mistakes; `diagnostics` says where and what to do."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         self.diagnostics = tuple(sorted(diagnostics, key=Diagnostic.sort_key))
-        super().__init__("\n".join(d.format() for d in self.diagnostics))
+        super().__init__("", (d.format() for d in self.diagnostics))
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class DeckManifest:
 
 def find_manifests(root: Path) -> list[Path]:
     """Every `*.yaml` manifest in `root` (not below), sorted by name."""
-    return sorted(p for p in root.glob("*.yaml") if p.is_file())
+    return sorted(p for p in root.glob("*" + MANIFEST_SUFFIX) if p.is_file())
 
 
 def load_manifest(path: Path) -> DeckManifest:

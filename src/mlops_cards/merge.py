@@ -21,6 +21,7 @@ from mlops_cards.models import (
     Term,
     Unanswered,
 )
+from mlops_cards.resolve import sidecar_of
 from mlops_cards.sidecar import Answer, Sidecar, TermEntry, closest, load_sidecar
 
 _SECTION: dict[ItemKind, str] = {
@@ -32,7 +33,7 @@ _SECTION: dict[ItemKind, str] = {
 
 def sidecar_path(lesson_path: str) -> str:
     """`x/lesson.md` -> `x/lesson.yaml`, in the same form (relative or not) as given."""
-    return str(Path(lesson_path).with_suffix(".yaml"))
+    return str(sidecar_of(Path(lesson_path)))
 
 
 def merge_lesson(lesson: Lesson, sidecar: Path | None = None) -> LessonContent:

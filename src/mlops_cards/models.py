@@ -6,11 +6,27 @@ Frozen dataclasses only; plain dicts live at the YAML/JSON boundary.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 Level = Literal["error", "warning"]
-ItemKind = Literal["objective", "question", "term"]
-CardKind = Literal["question", "objective", "term", "extra"]
+ItemKind = Literal["objective", "question", "term"]  # what a lesson asks for
+CardKind = Literal["question", "objective", "term", "extra"]  # what a lesson + its YAML teach
+# What a deck's note is: a card's kind, or the cloze note a term's card also makes.
+NoteKind = Literal["question", "objective", "term", "cloze", "extra"]
+NOTE_KINDS: tuple[NoteKind, ...] = get_args(NoteKind)
+
+
+def note_kind(value: str) -> NoteKind:
+    """`value` as a NoteKind (read from a file); ValueError for any other string."""
+    for kind in NOTE_KINDS:
+        if value == kind:
+            return kind
+    raise ValueError(f"unknown note kind {value!r}")
+
+
+def card_kind_of(kind: NoteKind) -> CardKind:
+    """The kind of the card a note is made from: a cloze note comes from a term."""
+    return "term" if kind == "cloze" else kind
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.errors import CardsError
 from mlops_cards.identity import note_guid, note_tags, subdeck_name
 from mlops_cards.manifest import CardKinds
-from mlops_cards.models import Card, LessonContent
+from mlops_cards.models import Card, LessonContent, NoteKind
 from mlops_cards.render import CardRenderer
 
 # Card kind -> note type kind. Extra cards from YAML are questions the lesson did not ask.
@@ -102,7 +102,7 @@ class NoteBuilder:
         return [self._note(lesson, card, card.kind, NOTETYPE_OF[card.kind])]
 
     def _note(
-        self, lesson: LessonDeck, card: Card, kind: str, notetype_kind: str, cloze: str = ""
+        self, lesson: LessonDeck, card: Card, kind: NoteKind, notetype_kind: str, cloze: str = ""
     ) -> DeckNote:
         notetype = self.notetypes.get(notetype_kind)
         if notetype is None:
@@ -126,7 +126,7 @@ class NoteBuilder:
             deck=lesson.subdeck,
         )
 
-    def _values(self, lesson: LessonDeck, card: Card, kind: str, cloze: str) -> dict[str, str]:
+    def _values(self, lesson: LessonDeck, card: Card, kind: NoteKind, cloze: str) -> dict[str, str]:
         """Field name -> HTML for the note types in `card_templates/` (see notetypes.py)."""
         source = Path(lesson.content.lesson.path)
         line = card.line or 1

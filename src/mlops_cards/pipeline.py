@@ -1,4 +1,4 @@
-"""extract → merge → render → export, for every deck; then the report, the lock, the outputs.
+"""`build`: the stages (`stages.py`) for every deck, the lock update, then the outputs.
 
 Everything is computed in memory first and written only when every deck built: a failed build
 leaves the previous outputs untouched, and each file is replaced atomically.
@@ -8,48 +8,42 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
-import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from mlops_cards.anki_export import apkg_bytes
 from mlops_cards.atomic import write_files
-from mlops_cards.cache import Cache, LessonLoader, apkg_key, deck_notes, notes_context
+from mlops_cards.cache import Cache
 from mlops_cards.checklist import PdfUnavailable, checklist_files, require_pdf
-from mlops_cards.deckdata import DeckNote, ExportDeck
-from mlops_cards.errors import CardsError
-from mlops_cards.identity import stable_id
-from mlops_cards.lockfile import Lock, lock_bytes, lock_differences, read_lock, update_lock
-from mlops_cards.manifest import CardKinds, DeckManifest
-from mlops_cards.models import Diagnostic, LessonContent
-from mlops_cards.notes import NoteBuilder, order_lessons
-from mlops_cards.notetypes import load_note_types
-from mlops_cards.render import CardRenderer
+from mlops_cards.deckdata import DeckNote
+from mlops_cards.epoch import build_time
+from mlops_cards.errors import CardsError, DiagnosticsError
+from mlops_cards.lockfile import (
+    Lock,
+    LockUpdate,
+    lock_bytes,
+    lock_differences,
+    read_lock,
+    update_lock,
+)
+from mlops_cards.manifest import DeckManifest
+from mlops_cards.models import LessonContent
+from mlops_cards.resolve import DeckTarget
+from mlops_cards.stages import (
+    DeckNotes,
+    Loaded,
+    apkg,
+    export_deck,
+    load_lessons,
+    make_notes,
+    unanswered_lines,
+    validate_deck,
+)
 
 REPORT_NAME = "build-report.json"
 NOTES_NAME = "build-report.md"  # release notes: what a learner importing this release gets
 SUMS_NAME = "SHA256SUMS"
-
-
-class BuildError(CardsError):
-    """The sources have errors (diagnostics) or the lock would change in a frozen build."""
-
-    def __init__(self, message: str, lines: tuple[str, ...] = ()) -> None:
-        self.lines = lines
-        super().__init__(message + "".join(f"\n  {line}" for line in lines))
-
-
-@dataclass(frozen=True)
-class DeckTarget:
-    """One deck to build: its manifest, where the .apkg goes, and its lock."""
-
-    manifest: DeckManifest
-    output: Path
-    lock: Path
 
 
 @dataclass(frozen=True)
@@ -90,144 +84,23 @@ class _Built:
     lock_data: bytes = b""  # new_lock as written (computed once: 30 MB for 20,000 notes)
 
 
-def build_time() -> int:
-    """`SOURCE_DATE_EPOCH` when set (reproducible builds), else the clock."""
-    value = os.environ.get("SOURCE_DATE_EPOCH")
-    if value is None:
-        return int(time.time())
-    if not value.strip().isdigit():
-        raise CardsError(f"SOURCE_DATE_EPOCH must be whole seconds, got {value!r}")
-    return int(value)
-
-
-def course_root(manifest: DeckManifest) -> Path:
-    """The folder no image may leave: the project (above `decks/`) and every lesson folder."""
-    folders = [p.resolve().parent for p in manifest.lessons]
-    # An ad-hoc deck (`build LESSON -o FILE.apkg`) has no manifest file: its output folder
-    # is no part of the course, or `-o /tmp/x.apkg` would open the whole disk to images.
-    if manifest.path.is_file():
-        base = manifest.path.parent.resolve()
-        folders.append(base.parent if base.name == "decks" else base)
-    return Path(os.path.commonpath(folders))
-
-
-def adhoc_manifest(lessons: list[Path], output: Path) -> DeckManifest:
-    """A deck built straight from lesson files, named after the output file."""
-    name = output.stem
-    return DeckManifest(
-        path=output.with_suffix(".yaml"),
-        name=name,
-        deck_id=stable_id(name),
-        description="",
-        lessons=tuple(lessons),
-        cards=CardKinds(),
-        templates=None,
-        output=name,
-        checklists=(),  # a quick deck from lesson files: `mlops-cards checklist` makes one
-    )
-
-
-def load_contents(
-    manifest: DeckManifest, loader: LessonLoader | None = None
-) -> tuple[list[LessonContent], list[Diagnostic]]:
-    """Extract and merge every lesson; errors in any of them stop the build."""
-    loader = loader or LessonLoader(Cache(None))
-    contents, failures = loader.load([str(p) for p in manifest.lessons])
-    if failures:
-        raise BuildError(f"{manifest.path}: cannot read every lesson", tuple(failures))
-    if not contents:
-        raise CardsError(f"{manifest.path}: no lessons found (check `lessons:`)")
-    diagnostics = sorted(
-        {d for c in contents for d in (*c.lesson.diagnostics, *c.diagnostics)},
-        key=Diagnostic.sort_key,
-    )
-    errors = tuple(d.format() for d in diagnostics if d.level == "error")
-    if errors:
-        raise BuildError(f"{manifest.name}: the lessons have errors; fix them first", errors)
-    seen: dict[str, str] = {}
-    for content in contents:
-        other = seen.setdefault(content.lesson.id, content.lesson.path)
-        if other != content.lesson.path:
-            raise CardsError(
-                f"{content.lesson.path}: lesson id `{content.lesson.id}` is also used by {other} "
-                "(set `id:` in the front matter or the YAML to tell them apart)"
-            )
-    # "has no answer" warnings are listed as unanswered items already: say them once.
-    unanswered = {(c.lesson.path, u.line) for c in contents for u in c.unanswered}
-    warnings = [
-        d
-        for d in diagnostics
-        if d.level == "warning"
-        and (d.path, d.line) not in unanswered
-        and not _UNANSWERED.match(d.message)  # the same, said at its stub in the YAML
-    ]
-    return contents, warnings
-
-
-# The warnings of merge.py that stand for an item listed as unanswered.
-_UNANSWERED = re.compile(
-    r"(question|objective) \S+ (has no answer|is not answered yet)$"
-    r"|bell \d+ has no term( yet \(.*\))?$|term .+ has no definition$"
-)
-
-
 def _label(note: DeckNote) -> str:
     return f"{note.lesson_id}/{note.kind}/{note.key}"
-
-
-def _unanswered(contents: list[LessonContent]) -> tuple[str, ...]:
-    return tuple(
-        f"{c.lesson.path}:{u.line}: {u.kind} {u.key}: {' '.join(u.text.split())[:80]}"
-        for c in contents
-        for u in c.unanswered
-    )
 
 
 def _build_deck(
     target: DeckTarget, now: int, frozen: bool, retire: bool, cache: Cache, jobs: int
 ) -> _Built:
     manifest = target.manifest
-    loader = LessonLoader(cache, jobs)
-    contents, warnings = load_contents(manifest, loader)
-    lessons = order_lessons(manifest.name, contents)
+    loaded = load_lessons([str(p) for p in manifest.lessons], cache, jobs)
+    warnings = validate_deck(manifest.name, manifest.path, loaded)
     # Read before the notes exist: parsing a large lock briefly takes more memory than it keeps.
     old_lock = read_lock(target.lock)
-    root = course_root(manifest)
-    renderer = CardRenderer(root)
-    notetypes = load_note_types(manifest.templates)
-    builder = NoteBuilder(notetypes, renderer, manifest.cards)
-    context = notes_context(manifest.cards, notetypes.values(), root)
-    notes = deck_notes(cache, builder, lessons, loader.content_keys, context, jobs)
-
-    update = update_lock(old_lock, notes, list(notetypes.values()), now, retire)
-    if frozen:
-        differences = lock_differences(old_lock, update.lock)
-        if differences:
-            raise BuildError(
-                f"{target.lock}: the lock would change (--frozen); build without --frozen "
-                "and commit the lock",
-                tuple(differences),
-            )
-    published_types = {n.notetype for n in update.notes}
-    types = [t for t in notetypes.values() if t.model_id in published_types]
-    deck = ExportDeck(
-        name=manifest.name,
-        deck_id=manifest.deck_id,
-        description=manifest.description,
-        subdecks=tuple(
-            (name, stable_id(name))
-            for name in dict.fromkeys(
-                [lesson.subdeck for lesson in lessons] + [n.deck for n in update.notes]
-            )
-        ),
-        notetypes=tuple((t, update.notetype_mods[t.model_id]) for t in types),
-        notes=update.notes,
-        media=tuple(sorted(renderer.media().items())),
-    )
-    data = _apkg(cache, deck)
-    ordered = [lesson.content for lesson in lessons]
-    keys = [loader.content_keys.get(c.lesson.path) for c in ordered]
-    checklists, checklist_warnings = _cached_checklists(cache, manifest, ordered, keys, now, jobs)
+    made = make_notes(manifest, loaded, cache, jobs)
+    update = lock_notes(target, made, old_lock, now, frozen, retire)
+    deck = export_deck(manifest, made, update.notes, update.notetype_mods)
+    data = apkg(deck, cache)
+    checklists, checklist_warnings = _checklists(cache, manifest, loaded, made, now, jobs)
     lock_data = lock_bytes(update.lock)
     report = DeckReport(
         name=manifest.name,
@@ -242,12 +115,29 @@ def _build_deck(
         retired=tuple(_label(n) for n in update.retired),
         retired_published=retire,
         notetypes_changed=update.notetypes_changed,
-        unanswered=_unanswered(contents),
+        unanswered=unanswered_lines(loaded.contents),
         media=len(deck.media),
         warnings=tuple(d.format() for d in warnings) + checklist_warnings,
         checklists=tuple((name, hashlib.sha256(b).hexdigest()) for name, b in checklists.items()),
     )
     return _Built(target, data, checklists, old_lock, update.lock, report, lock_data)
+
+
+def lock_notes(
+    target: DeckTarget, made: DeckNotes, old_lock: Lock, now: int, frozen: bool, retire: bool
+) -> LockUpdate:
+    """The identity stage: this build's notes against the lock, each note's `mod` decided (and
+    the retired ones kept with --retire); with --frozen, any change to the lock is an error."""
+    update = update_lock(old_lock, list(made.notes), list(made.notetypes.values()), now, retire)
+    if frozen:
+        differences = lock_differences(old_lock, update.lock)
+        if differences:
+            raise DiagnosticsError(
+                f"{target.lock}: the lock would change (--frozen); build without --frozen "
+                "and commit the lock",
+                tuple(differences),
+            )
+    return update
 
 
 def _lock_changes(path: Path, new: bytes, old_lock: Lock) -> bool:
@@ -267,45 +157,35 @@ def _lock_changes(path: Path, new: bytes, old_lock: Lock) -> bool:
     return new != lock_bytes(old_lock)
 
 
-def _apkg(cache: Cache, deck: ExportDeck) -> bytes:
-    if not cache.enabled:
-        return apkg_bytes(deck)
-    key = apkg_key(cache, deck)
-    data = cache.get_bytes(key)
-    if data is None:
-        data = apkg_bytes(deck)
-        cache.put_bytes(key, data)
-    return data
+@dataclass(frozen=True)
+class _Checklists:
+    """A deck's checklist files (file name -> content, in order) and the warnings made."""
+
+    files: tuple[tuple[str, bytes], ...]
+    warnings: tuple[str, ...]
 
 
-def _cached_checklists(
-    cache: Cache,
-    manifest: DeckManifest,
-    contents: list[LessonContent],
-    keys: list[str | None],
-    now: int,
-    jobs: int,
+def _checklists(
+    cache: Cache, manifest: DeckManifest, loaded: Loaded, made: DeckNotes, now: int, jobs: int
 ) -> tuple[dict[str, bytes], tuple[str, ...]]:
-    """`_checklists`, kept in the cache when every lesson's content came with a key."""
-    if not cache.enabled or None in keys or manifest.page_templates:  # a course's own templates
-        return _checklists(manifest, contents, now, jobs)
+    """The deck's checklists, lessons in deck order; from the cache when every lesson's content
+    came with a key and the formats, the date and WeasyPrint's version are the same."""
+    contents = [lesson.content for lesson in made.lessons]
+    keys = [loaded.keys.get(c.lesson.path) for c in contents]
     formats = list(manifest.checklists)
     pdf = ""
     if "pdf" in formats:  # the PDF, or the warning instead of it, depends on WeasyPrint
         pdf = repr(_weasyprint_version())
     head = repr((manifest.name, manifest.output, formats, now, pdf, manifest.cards))
-    key = cache.key("checklists", [head, *(k or "" for k in keys)])
-    entry = cache.get_object(key, tuple)
-    if (
-        entry is not None
-        and len(entry) == 2
-        and isinstance(entry[0], dict)
-        and all(isinstance(v, bytes) for v in entry[0].values())
-    ):
-        return entry[0], tuple(entry[1])
-    result = _checklists(manifest, contents, now, jobs)
-    cache.put_object(key, result)
-    return result
+    # A course's own page templates are not in the tool's fingerprint: not kept.
+    store = cache if None not in keys and not manifest.page_templates else Cache(None)
+    entry = store.memo(
+        "checklists",
+        [head, *(k or "" for k in keys)],
+        lambda: _make_checklists(manifest, contents, now, jobs),
+        _Checklists,
+    )
+    return dict(entry.files), entry.warnings
 
 
 def _weasyprint_version() -> str | None:
@@ -317,9 +197,9 @@ def _weasyprint_version() -> str | None:
         return None
 
 
-def _checklists(
+def _make_checklists(
     manifest: DeckManifest, contents: list[LessonContent], now: int, jobs: int
-) -> tuple[dict[str, bytes], tuple[str, ...]]:
+) -> _Checklists:
     """The deck's checklists; a PDF is skipped with a warning when WeasyPrint is not installed
     (found out first: the other formats are then rendered once, not twice)."""
     formats = list(manifest.checklists)
@@ -342,7 +222,7 @@ def _checklists(
         kinds=manifest.cards,  # the checklist counts the deck's notes and cards as Anki does
         card_templates=manifest.templates,
     )
-    return files, skipped
+    return _Checklists(tuple(files.items()), skipped)
 
 
 def report_json(decks: tuple[DeckReport, ...]) -> str:

@@ -20,7 +20,7 @@ import html
 import mimetypes
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -28,16 +28,19 @@ from urllib.parse import unquote
 
 from mlops_cards.anki_export import apkg_bytes
 from mlops_cards.atomic import write_atomic
-from mlops_cards.deckdata import DeckNote, ExportDeck
 from mlops_cards.errors import CardsError, UsageError
-from mlops_cards.identity import stable_id
-from mlops_cards.manifest import DeckManifest, find_manifests, load_manifest
-from mlops_cards.models import LessonContent
-from mlops_cards.notes import LessonDeck, NoteBuilder, order_lessons
-from mlops_cards.notetypes import NoteType, load_note_types
+from mlops_cards.manifest import DeckManifest
+from mlops_cards.models import LessonContent, NoteKind, card_kind_of
+from mlops_cards.notetypes import NoteType
 from mlops_cards.pages import html_filter, render
-from mlops_cards.pipeline import adhoc_manifest, course_root, load_contents
-from mlops_cards.render import CardRenderer
+from mlops_cards.stages import (
+    DeckNotes,
+    export_deck,
+    load_lessons,
+    make_notes,
+    unanswered_lines,
+    validate_deck,
+)
 from mlops_cards.templating import RenderedCard, render_cards
 from mlops_cards.verify import imported_collection
 
@@ -50,27 +53,25 @@ __all__ = [
     "card_page",
     "make_preview",
     "preview_html",
-    "preview_manifests",
     "write_preview",
 ]
 
 RendererChoice = Literal["auto", "anki", "ours"]
 
 # Kinds in the order an author reads a lesson, with their section titles.
-KIND_TITLES = {
+KIND_TITLES: dict[NoteKind, str] = {
     "question": "Questions",
     "extra": "Extra cards",
     "objective": "Learning objectives",
     "term": "Terms",
     "cloze": "Cloze",
 }
-_SIDECAR_SUFFIXES = (".yaml", ".yml")
 ANKI_HINT = "--renderer anki needs the Anki engine: pip install 'mlops-cards[anki]'"
 
 
 @dataclass(frozen=True)
 class PreviewCard:
-    kind: str  # question, extra, objective, term, cloze
+    kind: NoteKind
     key: str
     template: str  # the card template's name ("Definition to Term", "Cloze", ...)
     ordinal: int  # Anki's card ord: the body gets class `card{ordinal + 1}`
@@ -124,62 +125,30 @@ class Preview:
         )
 
 
-# --- what to preview ---------------------------------------------------------------------------
-
-
-def preview_manifests(paths: Sequence[str], output: Path) -> list[DeckManifest]:
-    """The decks meant by `paths`: manifests as they are, lessons (and directories) as one
-    ad-hoc deck named after `output`; a sidecar stands for the lesson beside it. No paths:
-    every manifest in decks/. Raises ManifestError (diagnostics) for a broken manifest."""
-    if not paths:
-        found = find_manifests(Path("decks"))
-        if not found:
-            raise CardsError("no deck manifests in decks/ (give MANIFEST.yaml or lesson files)")
-        return [load_manifest(p) for p in found]
-    manifests: list[DeckManifest] = []
-    lessons: list[Path] = []
-    for path in map(Path, paths):
-        if path.suffix not in _SIDECAR_SUFFIXES:
-            lessons.append(path)
-        elif path.with_suffix(".md").is_file():
-            lessons.append(path.with_suffix(".md"))
-        else:
-            manifests.append(load_manifest(path))
-    if lessons:
-        manifests.append(adhoc_manifest(lessons, output))
-    return manifests
-
-
 # --- rendering ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _DeckSource:
-    """One deck as `build` would make it, before any lock: lessons, note types, notes, media."""
+    """One deck as `build` would make it, before any lock: its lessons and notes."""
 
     manifest: DeckManifest
-    contents: list[LessonContent]
+    contents: tuple[LessonContent, ...]
     warnings: tuple[str, ...]
-    lessons: list[LessonDeck]
+    made: DeckNotes
     notetypes: dict[int, NoteType]  # by model id
-    notes: list[DeckNote]
-    media: dict[str, Path]
 
 
 def _deck_source(manifest: DeckManifest) -> _DeckSource:
-    contents, warnings = load_contents(manifest)
-    lessons = order_lessons(manifest.name, contents)
-    renderer = CardRenderer(course_root(manifest))
-    notetypes = load_note_types(manifest.templates)
-    notes = NoteBuilder(notetypes, renderer, manifest.cards).notes(lessons)
+    loaded = load_lessons([str(p) for p in manifest.lessons])
+    warnings = validate_deck(manifest.name, manifest.path, loaded)
+    made = make_notes(manifest, loaded)
     return _DeckSource(
         manifest=manifest,
-        contents=contents,
+        contents=loaded.contents,
         warnings=tuple(d.format() for d in warnings),
-        lessons=lessons,
-        notetypes={t.model_id: t for t in notetypes.values()},
-        notes=notes,
-        media=renderer.media(),
+        made=made,
+        notetypes={t.model_id: t for t in made.notetypes.values()},
     )
 
 
@@ -216,18 +185,8 @@ def _renderer_description(engine: Literal["anki", "ours"]) -> str:
 
 def _anki_cards(source: _DeckSource) -> dict[str, list[RenderedCard]]:
     """Import the deck into a scratch collection; each note's cards as Anki renders them."""
-    manifest = source.manifest
-    deck = ExportDeck(
-        name=manifest.name,
-        deck_id=manifest.deck_id,
-        description=manifest.description,
-        subdecks=tuple(
-            (name, stable_id(name)) for name in dict.fromkeys(n.deck for n in source.notes)
-        ),
-        notetypes=tuple((t, 1) for t in source.notetypes.values()),
-        notes=tuple(replace(n, mod=1) for n in source.notes),
-        media=tuple(sorted(source.media.items())),
-    )
+    notes = [replace(n, mod=1) for n in source.made.notes]
+    deck = export_deck(source.manifest, source.made, notes, dict.fromkeys(source.notetypes, 1))
     result: dict[str, list[RenderedCard]] = {}
     with tempfile.TemporaryDirectory(prefix="mlops-cards-preview-") as tmp:
         apkg = Path(tmp) / "preview.apkg"
@@ -248,7 +207,7 @@ def _anki_cards(source: _DeckSource) -> dict[str, list[RenderedCard]]:
 
 def _our_cards(source: _DeckSource) -> dict[str, list[RenderedCard]]:
     result: dict[str, list[RenderedCard]] = {}
-    for note in source.notes:
+    for note in source.made.notes:
         notetype = source.notetypes[note.notetype]
         special = {
             "Tags": " ".join(note.tags),
@@ -292,7 +251,7 @@ class _Inliner:
         return f'{match.group(1)}"{self.uris[name]}"'
 
 
-def _sources(contents: list[LessonContent]) -> dict[tuple[str, str, str], str]:
+def _sources(contents: Iterable[LessonContent]) -> dict[tuple[str, str, str], str]:
     """(lesson id, card kind, key) -> "path:line" of the item in the lesson."""
     return {
         (card.lesson_id, card.kind, card.key): f"{c.lesson.path}:{card.line or 1}"
@@ -303,15 +262,14 @@ def _sources(contents: list[LessonContent]) -> dict[tuple[str, str, str], str]:
 
 def _preview_deck(source: _DeckSource, engine: Literal["anki", "ours"]) -> PreviewDeck:
     rendered = _anki_cards(source) if engine == "anki" else _our_cards(source)
-    inline = _Inliner(source.media)
+    inline = _Inliner(dict(source.made.media))
     where = _sources(source.contents)
     lessons = []
-    for lesson in source.lessons:
-        notes = [n for n in source.notes if n.deck == lesson.subdeck]
+    for lesson in source.made.lessons:
+        notes = [n for n in source.made.notes if n.deck == lesson.subdeck]
         notes.sort(key=lambda n: list(KIND_TITLES).index(n.kind) if n.kind in KIND_TITLES else 99)
         cards = []
         for note in notes:
-            card_kind = "term" if note.kind == "cloze" else note.kind
             for card in rendered.get(note.guid, []):
                 cards.append(
                     PreviewCard(
@@ -319,7 +277,7 @@ def _preview_deck(source: _DeckSource, engine: Literal["anki", "ours"]) -> Previ
                         key=note.key,
                         template=card.template,
                         ordinal=card.ordinal,
-                        source=where.get((note.lesson_id, card_kind, note.key), ""),
+                        source=where.get((note.lesson_id, card_kind_of(note.kind), note.key), ""),
                         front=inline(card.question),
                         back=inline(card.answer),
                         css=source.notetypes[note.notetype].css,
@@ -335,11 +293,7 @@ def _preview_deck(source: _DeckSource, engine: Literal["anki", "ours"]) -> Previ
                 cards=tuple(cards),
             )
         )
-    unanswered = tuple(
-        f"{c.lesson.path}:{u.line}: {u.kind} {u.key}: {' '.join(u.text.split())[:80]}"
-        for c in source.contents
-        for u in c.unanswered
-    )
+    unanswered = unanswered_lines(source.contents)
     return PreviewDeck(source.manifest.name, tuple(lessons), unanswered, source.warnings)
 
 
