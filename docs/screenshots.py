@@ -31,7 +31,8 @@ from mlops_cards.checklist import checklist_files
 from mlops_cards.extract import find_lessons
 from mlops_cards.manifest import load_manifest
 from mlops_cards.merge import merge_lesson
-from mlops_cards.preview import PreviewCard, card_page, make_preview, preview_manifests
+from mlops_cards.preview import PreviewCard, card_page, make_preview
+from mlops_cards.resolve import deck_manifests
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "docs" / "images"
@@ -176,7 +177,7 @@ def main() -> None:
         checklist_pages(args.chromium, Path(tmp))
     if args.checklist:
         return
-    manifests = preview_manifests([str(ROOT / "decks" / "mlops.yaml")], IMAGES / "x.html")
+    manifests = deck_manifests([str(ROOT / "decks" / "mlops.yaml")], IMAGES / "x.html")
     preview = make_preview(manifests, "anki")
     cards = [
         (lesson.path, card)
