@@ -326,8 +326,8 @@ def checklist(paths: tuple[str, ...], output: str, title: str, paper: str) -> No
     """Write a printable checklist of lessons: objectives, tasks, questions, terms to tick off.
 
     PATHS are lessons or directories of lessons; each lesson's author YAML (lesson.yaml) says
-    which items have a flashcard. .html is one self-contained page for print (A4 or Letter, a
-    page per lesson), .md a GitHub task list, .pdf needs WeasyPrint (pip install
+    which items have a flashcard. .html is one self-contained page for print (A4 or Letter, each
+    lesson on a new page unless short), .md a GitHub task list, .pdf needs WeasyPrint (pip install
     'mlops-cards[pdf]'). SOURCE_DATE_EPOCH sets the build date. Exits 1 on errors in the lessons
     or their YAML (nothing is written), 2 on an unknown output format.
     """
