@@ -263,6 +263,8 @@ def test_cli_lists_a_stub_once_and_asks_for_anki_only_without_it(tmp_path: Path)
     page = out.read_text(encoding="utf-8")
     installed = importlib.util.find_spec("anki") is not None
     assert ("pip install 'mlops-cards[anki]'" in page) is not installed
+    if installed:
+        assert '<p class="pv-renderer">Rendered by mlops-cards&#39; own template renderer. ' in page
 
 
 def test_cli_lessons_and_sidecars_make_one_adhoc_deck(tmp_path: Path) -> None:
