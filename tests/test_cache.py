@@ -180,11 +180,11 @@ def test_damaged_cache_entries_are_ignored_and_rebuilt(tmp_path: Path) -> None:
 def test_check_says_the_same_warm_as_cold_and_sees_sidecar_edits(tmp_path: Path) -> None:
     root = project(tmp_path)
     sidecar = root / "course" / "2. Registries.yaml"
-    sidecar.write_text(SIDECAR.replace("  Q2:\n    answer: Whoever", "  Q7:\n    answer: Who"))
+    sidecar.write_text(SIDECAR.replace("  Q2:\n    answer: Whoever", "  q2:\n    answer: Who"))
     cold = run_cli("check", cwd=root, env=ENV)
     warm = run_cli("check", cwd=root, env=ENV)
     assert cold.returncode == warm.returncode == 1
-    assert "Q7" in cold.stdout
+    assert "'q2' is not a question" in cold.stdout
     assert warm.stdout == cold.stdout
     sidecar.write_text(SIDECAR, encoding="utf-8")
     fixed = run_cli("check", cwd=root, env=ENV)

@@ -82,8 +82,8 @@ ERROR_CASES = {
         replace("    answer: When predictions can wait for the next run.", '    answer: ""'),
         "lesson.yaml:10:13: error: empty answer for question Q2",
     ),
-    "answer for a missing item": (
-        replace("  Q2:\n", "  q2:\n"),
+    "answer for a missing item": (  # no snapshot: nothing says which question it answers
+        replace("  Q2:\n    question: When is batch serving enough?\n", "  q2:\n"),
         "lesson.yaml:8:3: error: questions: 'q2' is not a question of lesson.md "
         "(did you mean 'Q2'?)",
     ),

@@ -400,13 +400,16 @@ def test_cli_rejects_an_unknown_format(course: Path) -> None:
 
 def test_cli_reports_yaml_errors_and_writes_nothing(course: Path) -> None:
     (course / "lessons" / "2. Tracking.yaml").write_text(
-        ANSWERS.replace("Q1:", "Q9:"), encoding="utf-8"
+        ANSWERS.replace("Q1:", "q1:").replace(
+            "    question: Why record the random seed of a run?\n", ""
+        ),
+        encoding="utf-8",
     )
     result = run_cli("checklist", "lessons", "-o", "c.html", cwd=course)
     assert result.returncode == 1
     assert result.stderr == (
-        "lessons/2. Tracking.yaml:2:3: error: questions: 'Q9' is not a question of "
-        "lessons/2. Tracking.md (the lesson's questions: Q1)\n"
+        "lessons/2. Tracking.yaml:2:3: error: questions: 'q1' is not a question of "
+        "lessons/2. Tracking.md (did you mean 'Q1'?)\n"
         "error: no checklist written: fix the errors above, then run again (c.html)\n"
     )
     assert not (course / "c.html").exists()

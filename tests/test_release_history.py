@@ -128,4 +128,4 @@ def test_shipped_deck_verifies_clean(tmp_path: Path) -> None:
     report = json.loads(verified.stdout)
     assert report["empty_cards"] == 0
     assert report["missing_media"] == []
-    assert report["cards"] >= 120 and report["notes"] == report["cards"]
+    assert report["cards"] >= 300 and report["notes"] == report["cards"]

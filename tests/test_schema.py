@@ -99,6 +99,8 @@ def agree(text: str) -> tuple[bool, bool]:
 def test_schema_and_loader_agree_on_a_valid_file() -> None:
     assert agree(COMPLETE) == (True, True)
     assert agree("questions:\n  Q1:\n    question: Why?\n    answer:\n") == (True, True)
+    formerly = "lesson: {formerly: [old-id]}\nquestions:\n  Q3: {formerly: Q2}\nobjectives:\n"
+    assert agree(formerly + "  2: {formerly: [1]}\n") == (True, True)
 
 
 def test_schema_and_loader_agree_on_invalid_files() -> None:
@@ -109,5 +111,7 @@ def test_schema_and_loader_agree_on_invalid_files() -> None:
         "questions:\n  Q1:\n    answer: ''\n",
         "lesson:\n  tags: [two words]\n",
         "extra: {id: a}\n",
+        "questions:\n  Q1: {formerly: {a: b}}\n",
+        "lesson: {formerly: [two words]}\n",
     ):
         assert agree(bad) == (False, False), bad

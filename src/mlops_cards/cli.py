@@ -185,7 +185,8 @@ def init(paths: tuple[str, ...], dry_run: bool) -> None:
     """Create or complete sidecars (lesson.yaml) with a stub for every unanswered item.
 
     Never changes what is already written (values, comments, order, blank lines): stubs are
-    inserted as text. Running it again changes nothing. Refuses a sidecar that has errors.
+    inserted as text. Entries whose items the lesson renumbered or renamed get the new key
+    (Q2: becomes Q3:). Running it again changes nothing. Refuses a sidecar that has errors.
     """
     from mlops_cards.atomic import write_atomic
     from mlops_cards.extract import find_lessons
@@ -210,15 +211,13 @@ def init(paths: tuple[str, ...], dry_run: bool) -> None:
             click.echo(f"error: {exc}", err=True)
             failed = True
             continue
-        stubs = f"{result.stubs} stub{'s' if result.stubs != 1 else ''}"
         if not result.changed:
             click.echo(f"{result.shown}: up to date", err=dry_run)
         elif dry_run:
             click.echo(result.diff(), nl=False)
         else:
             write_atomic(result.path, result.new)
-            done = f"created with {stubs}" if result.old is None else f"added {stubs}"
-            click.echo(f"{result.shown}: {done}")
+            click.echo(f"{result.shown}: {result.summary()}")
     if failed:
         sys.exit(1)
 

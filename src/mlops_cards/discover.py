@@ -7,8 +7,10 @@ of every deck manifest in `decks/`, with no manifest everything under `content/`
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -17,6 +19,63 @@ from mlops_cards.manifest import find_manifests, load_manifest
 from mlops_cards.models import Lesson
 
 ReadLesson = Callable[[Path, str], Lesson]
+
+# A number prefix in a file or folder name orders lessons; it is no part of their identity:
+# `1. X`, `1.X`, `1.1. X`, `01-x`, `3) x` and `2_x` all give `x` (`000_30ce` gives `30ce`).
+_NUMBER_PREFIX = re.compile(r"^\d+(?:\.\d+)*\s*[.)_-]?\s*")
+
+
+def slugify(text: str) -> str:
+    """`Introduction to MLOps` -> `introduction-to-mlops` (ASCII, dashes, never empty)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug or "lesson"
+
+
+def _name_id(name: str) -> str:
+    return slugify(_NUMBER_PREFIX.sub("", name) or name)
+
+
+def lesson_id_from_path(path: str) -> str:
+    """The file stem without its number prefix (`1.1. Foo.md` -> `foo`), slugified."""
+    return _name_id(Path(path).stem)
+
+
+def distinct_ids(lessons: list[Lesson]) -> list[Lesson]:
+    """Lessons whose file names give the same id get their folders' names in front.
+
+    `m1/README.md` and `m2/README.md` become `m1-readme` and `m2-readme` (a folder's number
+    prefix left out like a file's, so renumbering modules changes nothing), adding folders
+    upwards until the ids differ. Only ids taken from the file name change: one set by hand
+    (front matter, else the YAML's `lesson: id:`, which wins later) is the author's. The result
+    depends on nothing but the colliding files' own paths, not on their order; `init` pins it
+    in the YAML it creates, so it also survives the other lesson's removal.
+    """
+    groups: dict[str, list[Lesson]] = {}
+    for lesson in lessons:
+        groups.setdefault(lesson.id, []).append(lesson)
+    new_ids: dict[str, str] = {}
+    for same in groups.values():
+        named = [lesson for lesson in same if lesson.id == lesson_id_from_path(lesson.path)]
+        if len(same) < 2 or not named:
+            continue
+        folders = {lesson.path: Path(lesson.path).resolve().parent.parts[1:] for lesson in named}
+        depth = 1
+        while True:
+            ids = {
+                path: "-".join([*(_name_id(p) for p in parts[-depth:]), lesson_id_from_path(path)])
+                for path, parts in folders.items()
+            }
+            distinct = len(set(ids.values())) == len(ids)
+            if distinct or depth >= max(len(parts) for parts in folders.values()):
+                break
+            depth += 1
+        if distinct:
+            new_ids.update(ids)
+    return [
+        dataclasses.replace(lesson, id=new_ids[lesson.path]) if lesson.path in new_ids else lesson
+        for lesson in lessons
+    ]
 
 
 def default_lesson_paths(root: Path) -> list[str]:
@@ -63,7 +122,7 @@ def find_lessons(paths: Sequence[str], read: ReadLesson) -> tuple[list[Lesson], 
                 lessons.append(read(path, shown))
             except CardsError as exc:
                 errors.append(str(exc))
-    return lessons, errors
+    return distinct_ids(lessons), errors
 
 
 def _directory_files(directory: Path, shown: str) -> list[tuple[Path, str]]:
@@ -108,4 +167,18 @@ def _natural_key(name: str) -> list[tuple[int, int | str]]:
         (0, int(part)) if part.isdigit() else (1, part.lower())
         for part in re.split(r"(\d+)", name)
         if part
+    ]
+
+
+def leftover_sidecars(folder: Path) -> list[Path]:
+    """Author YAML files in `folder` with no lesson beside them (`x.yaml` without `x.md`)."""
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder) if entry.is_file())
+    except OSError:
+        return []
+    lessons = {name for name in names if name.endswith(".md")}
+    return [
+        folder / name
+        for name in names
+        if name.endswith(".yaml") and name.removesuffix(".yaml") + ".md" not in lessons
     ]

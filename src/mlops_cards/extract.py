@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from mlops_cards.discover import lesson_id_from_path, slugify
 from mlops_cards.errors import CardsError
 from mlops_cards.limits import MAX_LESSON_BYTES, long_line, read_limited, yaml_problem
 from mlops_cards.models import Diagnostic, Lesson, Objective, Question, Task, Term
@@ -88,17 +88,7 @@ def plain_text(markdown: str) -> str:
     return " ".join(text.split())  # `str.split()` splits on exactly what `\s` matches
 
 
-def slugify(text: str) -> str:
-    """`Introduction to MLOps` -> `introduction-to-mlops` (ASCII, dashes, never empty)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug or "lesson"
-
-
-def lesson_id_from_path(path: str) -> str:
-    """The file stem without its number prefix (`2. Foo.md` -> `foo`), slugified."""
-    stem = Path(path).stem
-    return slugify(re.sub(r"^\d+\s*[.)_-]?\s*", "", stem) or stem)
+__all__ = ["lesson_id_from_path", "slugify"]  # the id rules live in discover, with their use
 
 
 def _line(token: Token) -> int:

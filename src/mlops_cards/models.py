@@ -116,6 +116,9 @@ class Card:
     # start, 0 when that text comes from the lesson: rendering errors point there.
     sidecar_line: int = 0
     sidecar_front_line: int = 0
+    # Keys this item had before, newest first: the author's `formerly:`, then the YAML key
+    # when the entry followed its item to a new key. The lock's matcher reads them.
+    formerly: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ class LessonContent:
     skipped: tuple[tuple[ItemKind, str], ...] = ()  # (kind, key) marked `skip: true`
     tags: tuple[str, ...] = ()  # lesson-wide author tags
     diagnostics: tuple[Diagnostic, ...] = field(default_factory=tuple)
+    formerly: tuple[str, ...] = ()  # `lesson: formerly:` in the YAML: ids the lesson had before
 
     def has_card(self, kind: CardKind, key: str) -> bool:
         return any(c.kind == kind and c.key == key for c in self.cards)

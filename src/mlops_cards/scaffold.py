@@ -1,9 +1,12 @@
-"""`init`: create or complete a lesson's sidecar with a stub for every item still unanswered.
+"""`init`: create or complete a lesson's sidecar with a stub for every item still unanswered,
+and re-key the entries whose items the lesson renumbered, relabelled or renamed.
 
 Authors' files are edited as text, never re-dumped: stubs are inserted after the last line of the
 block they belong to (or a missing block is appended at the end), so values, comments, key order
 and blank lines stay byte for byte. The result is parsed again and compared with the original
-before anything is written; whatever cannot be done that way is refused, not guessed.
+before anything is written; whatever cannot be done that way is refused, not guessed. Re-keying
+replaces the text of a key and nothing else (`Q2:` becomes `Q3:`); which entry belongs to which
+item is `merge.match_answers`' decision, the same one `check` reports.
 
 Stub shapes (all count as unanswered, never as errors):
 
@@ -27,7 +30,14 @@ from pathlib import Path
 import yaml
 
 from mlops_cards.errors import CardsError
-from mlops_cards.merge import merge_loaded, normalise_space, sidecar_path
+from mlops_cards.merge import (
+    Move,
+    merge_loaded,
+    moves,
+    normalise_space,
+    orphaned_sidecar,
+    sidecar_path,
+)
 from mlops_cards.models import Diagnostic, Lesson, Term
 from mlops_cards.sidecar import Sidecar, load_sidecar, parse_sidecar
 
@@ -50,6 +60,19 @@ class Scaffold:
     old: str | None  # None: the file does not exist yet
     new: str
     stubs: int
+    rekeyed: tuple[Move, ...] = ()  # entries given their item's new key
+
+    def summary(self) -> str:
+        """What was done, for the terminal: `re-keyed 2 entries (Q1 -> Q2, ...), added 1 stub`."""
+        stubs = f"{self.stubs} stub{'s' if self.stubs != 1 else ''}"
+        if self.old is None:
+            return f"created with {stubs}"
+        if not self.rekeyed:
+            return f"added {stubs}"
+        count = len(self.rekeyed)
+        renames = ", ".join(f"{move.old} -> {move.new}" for move in self.rekeyed)
+        done = f"re-keyed {count} entr{'ies' if count != 1 else 'y'} ({renames})"
+        return f"{done}, added {stubs}" if self.stubs else done
 
     @property
     def changed(self) -> bool:
@@ -68,24 +91,102 @@ def scaffold(lesson: Lesson) -> Scaffold:
     path = Path(shown)
     old: str | None = None
     sidecar: Sidecar | None = None
+    rekeyed: list[Move] = []
+    base: str | None = None  # `old` re-keyed: what the stubs are added to
     if path.exists():
         sidecar = load_sidecar(path, shown)
         if sidecar.has_errors:
             errors = tuple(d for d in sidecar.diagnostics if d.level == "error")
             raise SidecarHasErrors(shown, errors)
         old = path.read_bytes().decode("utf-8")
+        base, rekeyed = _rekey(old, lesson, sidecar, shown)
+        if rekeyed:
+            sidecar = parse_sidecar(base, shown)
+    else:
+        orphan = orphaned_sidecar(lesson)
+        if orphan is not None:  # a fresh empty file would hide the answers written there
+            raise CardsError(f"{orphan.message} ({orphan.hint}); init creates no second one")
     stubs = _stubs(lesson, sidecar)
     count = sum(len(entries) for entries in stubs.values())
-    if old is None:
+    if base is None:
         new = _new_file(lesson, stubs)
     else:
         # Right after the last entry's content first; if that would change a value (a `|+`
         # block keeps its trailing blank lines), after everything the block holds.
-        new = _insert(old, stubs, shown)
-        if not _faithful(old, new, shown):
-            new = _insert(old, stubs, shown, loose=True)
-    _verify(old, new, shown)
-    return Scaffold(path, shown, old, new, count)
+        new = _insert(base, stubs, shown)
+        if not _faithful(base, new, shown):
+            new = _insert(base, stubs, shown, loose=True)
+    _verify(base, new, shown)
+    return Scaffold(path, shown, old, new, count, tuple(rekeyed))
+
+
+# --- re-keying -----------------------------------------------------------------------------
+
+
+def _rekey(old: str, lesson: Lesson, sidecar: Sidecar, shown: str) -> tuple[str, list[Move]]:
+    """`old` with every entry that follows its item under that item's key now."""
+    found = moves(lesson, sidecar)
+    if not found:
+        return old, []
+    root = yaml.compose(old, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return old, []  # cannot happen: the moves came from these very sections
+    blocks = {key.value: value for key, value in root.value}
+    moving = {(move.section, move.old) for move in found}
+    spans: list[tuple[int, int, str]] = []
+    for move in found:
+        block = blocks[move.section]
+        assert isinstance(block, yaml.MappingNode)
+        keys = {key.value: key for key, _ in block.value}
+        holder = keys.get(move.new)
+        if holder is not None and (move.section, move.new) not in moving:
+            raise CardsError(
+                f"{shown}:{holder.start_mark.line + 1}: init cannot re-key {move.old!r} to "
+                f"{move.new!r}: the entry {move.new!r} answers nothing in the lesson any more "
+                "(see `mlops-cards check`); delete it or give it another key, then run init again"
+            )
+        key = keys[move.old]
+        spans.append((key.start_mark.index, key.end_mark.index, _key_like(key, move.new)))
+    new = old
+    for start, end, text in sorted(spans, reverse=True):
+        new = new[:start] + text + new[end:]
+    if not _renamed_faithfully(old, new, found, lesson, shown):
+        raise CardsError(
+            f"{shown}: init could not re-key the entries without changing what is written "
+            "there; rename them by hand (and please report this)"
+        )
+    return new, found
+
+
+def _key_like(node: yaml.ScalarNode, key: str) -> str:
+    """`key` written the way the author wrote the key it replaces (plain, "double", 'single')."""
+    if node.style == '"':
+        return json.dumps(key, ensure_ascii=False)
+    if node.style == "'":
+        return "'" + key.replace("'", "''") + "'"
+    return _key(key)
+
+
+def _renamed_faithfully(old: str, new: str, found: list[Move], lesson: Lesson, shown: str) -> bool:
+    """`new` holds what `old` holds with exactly these keys renamed, and needs no more."""
+    sidecar = parse_sidecar(new, shown)
+    if sidecar.has_errors or moves(lesson, sidecar):
+        return False
+    before, after = yaml.safe_load(old), yaml.safe_load(new)
+    if not isinstance(before, dict) or not isinstance(after, dict) or set(before) != set(after):
+        return False
+    for section, value in before.items():
+        names = {move.old: move.new for move in found if move.section == section}
+        if not names:
+            if after[section] != value:
+                return False
+            continue
+        if not isinstance(value, dict) or not isinstance(after[section], dict):
+            return False
+        expected = {names.get(str(key), str(key)): entry for key, entry in value.items()}
+        if {str(key): entry for key, entry in after[section].items()} != expected:
+            return False
+    return True
 
 
 # --- what is missing -----------------------------------------------------------------------

@@ -7,11 +7,14 @@ content is typed frozen dataclasses; problems are `Diagnostic`s, never exception
 
 Format (documented for authors in the README and `sidecar.schema.json`):
 
-    lesson:     {id: TEXT, tags: [TAG...]}
+    lesson:     {id: TEXT, tags: [TAG...], formerly: [OLD-ID...]}
     questions:  {KEY: {question: TEXT, answer: MARKDOWN, skip: BOOL, tags: [TAG...]}}
     objectives: {NUMBER: {objective: TEXT, answer: MARKDOWN, skip: BOOL, tags: [TAG...]}}
     terms:      {NAME: {definition: MARKDOWN, bell: N, skip: BOOL, tags: [TAG...]}}
     extra:      [{id: TEXT, front: MARKDOWN, back: MARKDOWN, tags: [TAG...]}]
+
+Every entry may also say `formerly: OLD-KEY` (or a list): the key its item had before, for the
+lock to keep the item's note when content matching cannot tell.
 
 `answer:` left empty (null) means "still to write" (a warning later); an answer that is present
 but blank (`""`, an empty `|` block) is an error, as it would make a card with an empty back.
@@ -39,11 +42,11 @@ from mlops_cards.limits import (
 from mlops_cards.models import Diagnostic
 
 TOP_LEVEL_FIELDS = ("lesson", "questions", "objectives", "terms", "extra")
-LESSON_FIELDS = ("id", "tags")
-QUESTION_FIELDS = ("question", "answer", "skip", "tags")
-OBJECTIVE_FIELDS = ("objective", "answer", "skip", "tags")
-TERM_FIELDS = ("definition", "bell", "skip", "tags")
-EXTRA_FIELDS = ("id", "front", "back", "tags")
+LESSON_FIELDS = ("id", "tags", "formerly")
+QUESTION_FIELDS = ("question", "answer", "skip", "tags", "formerly")
+OBJECTIVE_FIELDS = ("objective", "answer", "skip", "tags", "formerly")
+TERM_FIELDS = ("definition", "bell", "skip", "tags", "formerly")
+EXTRA_FIELDS = ("id", "front", "back", "tags", "formerly")
 
 _CORE = "tag:yaml.org,2002:"
 STR, INT, BOOL, NULL, FLOAT = (_CORE + t for t in ("str", "int", "bool", "null", "float"))
@@ -69,6 +72,7 @@ class Answer:
     skip: bool = False
     tags: tuple[str, ...] = ()
     valid: bool = True  # False: an error was reported for it; merge makes no card, says no more
+    formerly: tuple[str, ...] = ()  # `formerly:`: keys the item had before
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class TermEntry:
     skip: bool = False
     tags: tuple[str, ...] = ()
     valid: bool = True
+    formerly: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class ExtraCard:
     tags: tuple[str, ...] = ()
     front_line: int = 0  # where each text starts, for errors found when rendering it
     back_line: int = 0
+    formerly: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,7 @@ class Sidecar:
     terms: tuple[TermEntry, ...] = ()
     extra: tuple[ExtraCard, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
+    formerly: tuple[str, ...] = ()  # `lesson: formerly:`: ids the lesson had before
     unreadable: bool = False  # not read at all (YAML syntax, encoding, size): one error says it
 
     @property
@@ -507,6 +514,22 @@ class _Walker:
                 tags.append(tag)
         return tuple(tags) if ok else None
 
+    def formerly(self, node: yaml.Node, what: str) -> tuple[str, ...] | None:
+        """`formerly:`: one old key (or lesson id), or a list of them; None on error."""
+        if id(node) in self.bad_nodes:
+            return None
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        found: list[str] = []
+        for item in items:
+            if not (isinstance(item, yaml.ScalarNode) and item.tag in (STR, INT, FLOAT)):
+                self.error(item, f"formerly must be {what} or a list of them, not {_kind(item)}")
+                return None
+            if not item.value.strip():
+                self.error(item, f"formerly must be {what}, not empty text")
+                return None
+            found.append(item.value.strip())
+        return tuple(dict.fromkeys(found))
+
     def answer_text(self, node: yaml.Node, field: str, owner: str) -> tuple[str | None, bool]:
         """(text, ok): a blank but present value is an error; null means "not written yet"."""
         value = self.text(node, field)
@@ -565,7 +588,7 @@ class _Walker:
             return self.result()
         top = self.entries(root, "the file", TOP_LEVEL_FIELDS) or []
         parts = {key: value for key, _, value in top}
-        lesson_id, lesson_id_line, tags = self.lesson(parts.get("lesson"))
+        lesson_id, lesson_id_line, tags, formerly = self.lesson(parts.get("lesson"))
         questions = self.answers(parts.get("questions"), "questions", "question", QUESTION_FIELDS)
         objectives = self.answers(
             parts.get("objectives"), "objectives", "objective", OBJECTIVE_FIELDS
@@ -580,19 +603,23 @@ class _Walker:
             objectives=objectives,
             terms=terms,
             extra=extra,
+            formerly=formerly,
         )
 
     def result(self, **fields: object) -> Sidecar:
         unique = sorted(set(self.diagnostics), key=Diagnostic.sort_key)  # aliases repeat nodes
         return Sidecar(self.path, diagnostics=tuple(unique), **fields)  # type: ignore[arg-type]
 
-    def lesson(self, node: yaml.Node | None) -> tuple[str | None, int, tuple[str, ...]]:
+    def lesson(
+        self, node: yaml.Node | None
+    ) -> tuple[str | None, int, tuple[str, ...], tuple[str, ...]]:
         if node is None:
-            return None, 0, ()
+            return None, 0, (), ()
         fields = self.entries(node, "lesson", LESSON_FIELDS) or []
         lesson_id: str | None = None
         line = 0
         tags: tuple[str, ...] = ()
+        formerly: tuple[str, ...] = ()
         for key, _, value in fields:
             if key == "id":
                 lesson_id, _ok = self.answer_text(value, "id", "the lesson")
@@ -608,7 +635,13 @@ class _Walker:
                     lesson_id = lesson_id.strip()
             elif key == "tags":
                 tags = self.tag_list(value) or ()
-        return lesson_id, line, tags
+            elif key == "formerly":
+                formerly = self.formerly(value, "a lesson id") or ()
+                spaced = [old for old in formerly if _SPACE.search(old)]
+                if spaced:
+                    self.error(value, f"lesson id {spaced[0]!r} contains a space")
+                    formerly = ()
+        return lesson_id, line, tags, formerly
 
     def answers(
         self, node: yaml.Node | None, section: str, kind: str, fields: tuple[str, ...]
@@ -649,6 +682,10 @@ class _Walker:
                     tags = self.tag_list(field_node)
                     entry["tags"] = tags or ()
                     valid = valid and tags is not None
+                elif field == "formerly":
+                    formerly = self.formerly(field_node, "a key")
+                    entry["formerly"] = formerly or ()
+                    valid = valid and formerly is not None
             valid = valid and len(items) == _len(value)
             result.append(Answer(key, line, col, valid=valid, **entry))  # type: ignore[arg-type]
         return tuple(result)
@@ -686,6 +723,9 @@ class _Walker:
                 elif field == "skip":
                     skip = self.flag(field_node, "skip")
                     entry["skip"], ok = bool(skip), skip is not None
+                elif field == "formerly":
+                    formerly = self.formerly(field_node, "a term name")
+                    entry["formerly"], ok = formerly or (), formerly is not None
                 else:
                     tags = self.tag_list(field_node)
                     entry["tags"], ok = tags or (), tags is not None
@@ -724,6 +764,7 @@ class _Walker:
                     self.error(values[field], f"empty {field} for {owner}", f"write the {field}")
                 ok = ok and card[field] is not None
             tags = self.tag_list(values["tags"]) if "tags" in values else ()
+            formerly = self.formerly(values["formerly"], "an id") if "formerly" in values else ()
             card_id = card.get("id")
             if card_id is not None:
                 card_id = card_id.strip()
@@ -737,9 +778,11 @@ class _Walker:
                     continue
                 first_line[card_id] = values["id"].start_mark.line + 1
             front, back = card.get("front"), card.get("back")
-            if ok and tags is not None and card_id and front and back:
+            if ok and tags is not None and formerly is not None and card_id and front and back:
                 text_lines = _text_line(values["front"]), _text_line(values["back"])
-                cards.append(ExtraCard(card_id, front, back, line, col, tags, *text_lines))
+                cards.append(
+                    ExtraCard(card_id, front, back, line, col, tags, *text_lines, formerly)
+                )
         return tuple(cards)
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from mlops_cards.cache import Cache
 from mlops_cards.deckdata import DeckNote, ExportDeck, NoteTypeLike
-from mlops_cards.discover import find_lessons, lesson_files
+from mlops_cards.discover import find_lessons, leftover_sidecars, lesson_files
 from mlops_cards.errors import CardsError, DiagnosticsError
 from mlops_cards.identity import stable_id
 from mlops_cards.limits import MAX_LESSON_BYTES, MAX_YAML_BYTES, read_limited
@@ -91,6 +91,9 @@ class _LessonLoader:
         # shown path -> (content, sha256 of the lesson text), made by a worker
         self._computed: dict[str, tuple[LessonContent, bytes]] = {}
         self.content_keys: dict[str, str] = {}  # shown path -> key of its content
+        # shown path -> the lesson `extract` gave; `find_lessons` may give it another id
+        # (`discover.distinct_ids`, which depends on other files): such content is not kept
+        self._read: dict[str, Lesson] = {}
 
     def _key(self, shown: str, lesson: bytes, sidecar: bytes | None) -> str:
         # The sidecar's path is derived from the lesson's, so `shown` covers both.
@@ -108,6 +111,8 @@ class _LessonLoader:
         sidecar = _read(sidecar_file, MAX_YAML_BYTES) if data is not None else None
         if data is None or (sidecar is None and sidecar_file.exists()):
             return False  # not cached; unreadable ones are reported by `extract`
+        if sidecar is None and leftover_sidecars(sidecar_file.parent):
+            return False  # whether one of them is this lesson's depends on other files
         key = self._key(shown, data, sidecar)
         content = self.cache.get_object(key, LessonContent)
         if content is not None:
@@ -132,6 +137,7 @@ class _LessonLoader:
         pending = self._keys.get(shown)
         if pending is not None and _sha(pending[1]) != digest:
             del self._keys[shown]  # edited while we read it: not kept
+        self._read[shown] = lesson
         return lesson
 
     def content(self, lesson: Lesson) -> LessonContent:
@@ -146,7 +152,7 @@ class _LessonLoader:
 
             content = merge_lesson(lesson)
         pending = self._keys.pop(lesson.path, None)
-        if pending is not None:
+        if pending is not None and self._read.get(lesson.path) is lesson:
             key, _, sidecar = pending
             if _read(sidecar_of(Path(lesson.path)), MAX_YAML_BYTES) == sidecar:
                 self.cache.put_object(key, content)
