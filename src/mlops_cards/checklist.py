@@ -389,11 +389,11 @@ def _css(paper: Paper, folder: Path | None = None) -> str:
     return render("checklist.css", folder, size=size, max_depth=MAX_DEPTH).strip()
 
 
-def _lesson_html(job: tuple[Sheet, tuple[bool, bool]], folder: Path | None = None) -> str:
-    """One sheet; `job` is the sheet and (whether it shares the page before, is short)."""
-    sheet, (shared, short) = job
+def _lesson_html(job: tuple[Sheet, tuple[bool, bool, bool]], folder: Path | None = None) -> str:
+    """One sheet; `job` is the sheet and its layout (see `shares_page`)."""
+    sheet, (shared, short, dense) = job
     values = {"sheet": sheet, "meta": _lesson_meta(sheet), "card_mark": _CARD_MARK}
-    values.update(shared=shared, short=short)
+    values.update(shared=shared, short=short, dense=dense)
     return render("checklist-lesson.html", folder, **values).removesuffix("\n")
 
 
@@ -403,6 +403,10 @@ def _lesson_html(job: tuple[Sheet, tuple[bool, bool]], folder: Path | None = Non
 # a short sheet is never split (CSS), so an estimate that is off moves it to the next page.
 PAGE_LINES = 60  # lines of 9pt text on a page, less some slack
 SHORT_LINES = PAGE_LINES // 2  # a sheet this long or shorter may share a page
+# A sheet estimated a little over a page is printed in smaller type instead of spilling a few
+# lines onto a page of their own (estimates run about 10% over the lines printed on A4).
+FULL_LINES = 68  # about what one A4 page holds, less some slack
+DENSE_LINES = 90  # up to this, smaller type (8.2pt, tighter lines) still fits one page
 LINE_CHARS = 95  # characters of item text on a line of the sheet's column
 
 
@@ -432,16 +436,16 @@ def cover_lines(sheets: Sequence[Sheet]) -> float:
     return 17 + 1.1 * len(sheets)
 
 
-def shares_page(sheets: Sequence[Sheet]) -> list[tuple[bool, bool]]:
+def shares_page(sheets: Sequence[Sheet]) -> list[tuple[bool, bool, bool]]:
     """For each sheet: whether it follows the one before on the same page (the cover first),
-    and whether it is short (never split)."""
+    whether it is short (never split), and whether it is printed dense (to fit one page)."""
     used = cover_lines(sheets)
     result = []
     for sheet in sheets:
         lines = sheet_lines(sheet)
         short = lines <= SHORT_LINES
         fits = short and used + 2 + lines <= PAGE_LINES
-        result.append((fits, short))
+        result.append((fits, short, FULL_LINES < lines <= DENSE_LINES))
         used = used + 2 + lines if fits else lines
     return result
 
