@@ -145,6 +145,59 @@ def extraction(course: Path) -> None:
     assert lessons and not errors, errors
 
 
+def matching_cost(n: int) -> None:
+    """The matching stage's share of a build (in one process, -j 1, no cache), at N lessons:
+    a first build (empty lock), a rebuild (lock of the same sources) and a rebuild after every
+    lesson file was renamed (new lesson ids) and every question reworded (one word)."""
+    import synth
+    from mlops_cards import matching, pipeline
+    from mlops_cards.manifest import load_manifest
+    from mlops_cards.resolve import DeckTarget
+
+    spent: list[float] = []
+    match = matching.match_notes
+
+    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        try:
+            return match(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - start)
+
+    matching.match_notes = timed  # type: ignore[assignment]
+    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
+    with tempfile.TemporaryDirectory(prefix="mlops-cards-bench-") as tmp:
+        project = Path(tmp)
+        lessons = synth.write_course(project / "course", n)
+        manifest_path = synth.write_manifest(project, "course", ("md",))
+
+        def build(label: str) -> None:
+            manifest = load_manifest(manifest_path)
+            target = DeckTarget(manifest, project / "dist" / "bench.apkg", manifest.lock_path)
+            start = time.perf_counter()
+            (deck,) = pipeline.build([target], project / "dist").decks
+            total = time.perf_counter() - start
+            notes = sum(count for _, count in deck.notes_per_kind)
+            print(
+                f"N={n} {label}: build {total:.2f} s, matching {spent[-1]:.3f} s "
+                f"({100 * spent[-1] / total:.1f} %); {notes} notes, {len(deck.new)} new, "
+                f"{len(deck.retired)} retired, {len(deck.identity)} identity events",
+                flush=True,
+            )
+
+        build("first build (no lock)")
+        build("rebuild (lock in place)")
+        for lesson in lessons:  # rename every lesson and its YAML, reword every question
+            text = lesson.read_text(encoding="utf-8").replace(
+                "Why does the", "Why exactly does the"
+            )
+            renamed = lesson.with_name(lesson.stem + " (revised).md")
+            renamed.write_text(text, encoding="utf-8")
+            lesson.with_suffix(".yaml").rename(renamed.with_suffix(".yaml"))
+            lesson.unlink()
+        build("every lesson renamed, every question reworded")
+
+
 # --- the peer --------------------------------------------------------------------------------
 
 
@@ -305,12 +358,18 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--reps", type=int, default=0, help="default: 5, and 3 at N >= 1000")
     parser.add_argument("--no-peer", action="store_true", help="skip markdown-anki-decks")
+    parser.add_argument(
+        "--matching", type=int, metavar="N", help="only the matching stage's cost at N lessons"
+    )
     parser.add_argument("--extract", help=argparse.SUPPRESS)
     parser.add_argument("--floor-a", help=argparse.SUPPRESS)
     parser.add_argument("--floor-b", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.extract:
         return extraction(Path(args.extract))
+    if args.matching:
+        sys.path.insert(0, str(HERE))
+        return matching_cost(args.matching)
     if args.floor_a:
         floor_a(Path(args.floor_a))
         return None

@@ -83,6 +83,9 @@ questions:
 objectives:
   1:
     answer: Ordered steps from data to model, each one testable.
+terms:
+  Pipeline:
+    cloze: "A {{c1::Pipeline}} re-runs only the steps whose inputs changed."
 """
 
 # A 1x1 GIF, written fresh: enough for Anki's media check.

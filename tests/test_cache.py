@@ -53,6 +53,7 @@ objectives:
 terms:
   Model card:
     definition: A **short** document about a model's purpose and limits.
+    cloze: "Before deploying, read its {{c1::Model card}} to learn where it fails."
 """
 
 MANIFEST = """\

@@ -20,6 +20,7 @@ questions:
   Q2:
     question: What are the main components of MLOps?
     answer: Versioned data and code, automated training, deployment and monitoring.
+    accept: [set-prompt, long-list]
   Q3:
     question: List 3 MLOps Tool for experiment tracking.
     answer: MLflow, Weights & Biases, Neptune.
@@ -31,6 +32,7 @@ objectives:
   3:
     objective: Explore the different frameworks and tools for MLOps.
     answer: Trackers, registries, pipelines and serving tools.
+    accept: [objective-list]
   4:
     objective: Learn about industry best practices in implementing MLOps.
     answer: Automate, version everything, monitor.
@@ -264,7 +266,7 @@ def test_seed_fully_answered_is_clean_then_q3_rewording_is_stale(
     result = run_cli("check", "--strict", "lesson.md", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.splitlines()[0] == (
-        "lesson.yaml:10:1: warning: stale answer: question Q3 now reads "
+        "lesson.yaml:11:1: warning: stale answer: question Q3 now reads "
         "'List 3 MLOps Tools for experiment tracking.' but the answer was written for "
         "'List 3 MLOps Tool for experiment tracking.' "
         "(check the answer still fits, then copy the new text into 'question:')"

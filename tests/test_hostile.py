@@ -332,7 +332,7 @@ def test_scripts_handlers_and_unsafe_urls_are_stripped_from_the_deck(tmp_path: P
         ),
         (
             '{"format": 99, "notes": {}, "notetypes": {}}',
-            "lock file format 99 is newer than this mlops-cards understands (1); "
+            "lock file format 99 is newer than this mlops-cards understands (2); "
             "upgrade mlops-cards",
         ),
     ],

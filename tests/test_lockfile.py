@@ -103,6 +103,22 @@ def test_lock_round_trips_and_is_sorted_text(tmp_path: Path) -> None:
     assert lock_json(read_lock(path)) == text
 
 
+def test_format_1_lock_reads_with_no_recognition_texts_and_writes_format_2(
+    tmp_path: Path,
+) -> None:
+    lock = first_build()
+    data = json.loads(lock_bytes(lock))
+    data["format"] = 1
+    for entry in data["notes"].values():
+        for name in ("front", "back", "source"):
+            del entry[name]
+    path = tmp_path / "deck.lock.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    old = read_lock(path)
+    assert old == lock and all(n.recognition() == ("", "", "") for n in old.notes.values())
+    assert json.loads(lock_bytes(old))["format"] == 2 == FORMAT
+
+
 def test_missing_lock_is_empty(tmp_path: Path) -> None:
     assert read_lock(tmp_path / "none.lock.json") == Lock()
 
@@ -168,6 +184,9 @@ TEXT = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12)
             fields=st.lists(TEXT, max_size=3).map(tuple),
             tags=st.lists(TEXT, max_size=3).map(tuple),
             retired=st.booleans(),
+            front=TEXT,
+            back=TEXT,
+            source=TEXT,
         ),
         max_size=4,
     )

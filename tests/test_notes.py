@@ -1,3 +1,4 @@
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -114,13 +115,25 @@ def test_a_definition_taken_from_its_sentence_is_not_shown_twice(tmp_path: Path)
         line=5,
     )
     lesson = Lesson(path=str(tmp_path / "lesson.md"), id="intro", title="Intro", sort=1)
-    lessons = order_lessons("Deck", [LessonContent(lesson=lesson, sidecar=None, cards=(card,))])
-    term, cloze = NoteBuilder(TYPES, CardRenderer(tmp_path), CardKinds()).notes(lessons)
+
+    def notes(card: Card) -> list:  # type: ignore[type-arg]
+        content = LessonContent(lesson=lesson, sidecar=None, cards=(card,))
+        builder = NoteBuilder(TYPES, CardRenderer(tmp_path), CardKinds())
+        return builder.notes(order_lessons("Deck", [content]))
+
+    # `**Term**: definition` makes no cloze: it would be the term card reversed.
+    (term,) = notes(card)
     names = [name for name, _ in TYPES["term"].fields]
     assert term.fields[names.index("Definition")] == "<p>a shared service that serves features.</p>"
     assert term.fields[names.index("Sentence")] == ""
     cloze_names = [name for name, _ in TYPES["cloze"].fields]
-    assert cloze.fields[cloze_names.index("Back Extra")] == ""
+    # The author's own cloze does not hold the definition: it is shown after the answer.
+    authored = dataclasses.replace(card, cloze="Models read {{c1::features}} from it.")
+    _, cloze = notes(authored)
+    assert cloze.fields[cloze_names.index("Text")] == "<p>Models read {{c1::features}} from it.</p>"
+    assert cloze.fields[cloze_names.index("Back Extra")] == (
+        "<p>a shared service that serves features.</p>"
+    )
     # The lesson's own definition (not contained in the sentence) is kept on both.
     assert build(tmp_path, CardKinds())[3].fields[cloze_names.index("Back Extra")] == (
         "<p>Data a model learns from.</p>"

@@ -61,6 +61,9 @@ objectives:
     answer: Feature definitions and their values, offline for training and online for serving.
   2:
     answer: Offline features are historical tables; online ones are the latest values.
+terms:
+  Feature store:
+    cloze: "Training and serving read identical values from one **{{c1::Feature store}}**."
 """
 
 # A 1x1 GIF, written fresh for these tests.
@@ -164,10 +167,10 @@ def test_cloze_shows_the_blank_in_front_and_the_term_on_the_back(
 ) -> None:
     card = cards_of(preview_of(make_course(tmp_path), engine))[("cloze", "Feature store", "Cloze")]
     front, back = text_of(card.front), text_of(card.back)
-    assert "[...] : a shared catalogue" in front
+    assert "read identical values from one [...]" in front
     assert "Feature store" not in front
     assert re.search(r'<span class="cloze"[^>]*>\[\.\.\.\]</span>', card.front)
-    assert "Feature store : a shared catalogue" in back
+    assert "read identical values from one Feature store" in back
     assert re.search(r'<span class="cloze"[^>]*>Feature store</span>', card.back)
 
 

@@ -92,6 +92,7 @@ def test_cli_json_shape_and_exit_codes(tmp_path: Path) -> None:
         "unchanged": 1,
         "conflicting": 0,
         "notetypes_copied": 0,
+        "identity": [],
     }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mlops_cards.cache import Cache
 from mlops_cards.models import CardKind, Diagnostic, LessonContent
+from mlops_cards.quality import check_quality
 from mlops_cards.resolve import REFUSED_SUFFIX, SIDECAR_SUFFIX, lesson_arguments, lesson_of
 from mlops_cards.stages import diagnostics, load_lessons
 from mlops_cards.text import plural
@@ -104,6 +105,7 @@ def check_paths(paths: Sequence[str], cache: Cache | None = None, jobs: int = 1)
     lesson_paths, failures = lesson_arguments(paths)
     loaded = load_lessons(lesson_paths, cache, jobs)
     found = diagnostics(loaded) + orphan_sidecars(lesson_paths)
+    found += check_quality(loaded.contents)  # card-quality warnings, always on
     return CheckReport(
         loaded.contents,
         tuple(sorted(set(found), key=Diagnostic.sort_key)),

@@ -57,3 +57,25 @@ def subdeck_name(deck: str, number: int, title: str) -> str:
     """`Deck::NN Title`; `::` inside the title would nest decks, so it is flattened."""
     clean = re.sub(r"\s+", " ", title.replace("::", ":")).strip()
     return f"{deck}::{number:02d} {clean}"
+
+
+def upgrade_events(
+    before: dict[str, tuple[str, str, str]], after: dict[str, tuple[str, str, str]]
+) -> tuple[str, ...]:
+    """What an import did to notes the learner had, from (lesson, kind, label) by GUID before
+    and after it: lessons their notes moved between, labels and term names that changed."""
+    moved: dict[tuple[str, str], int] = {}
+    events = set()
+    for guid, (lesson, kind, label) in before.items():
+        new = after.get(guid)
+        if new is None or new == (lesson, kind, label):
+            continue
+        if new[0] != lesson:
+            moved[(lesson, new[0])] = moved.get((lesson, new[0]), 0) + 1
+        elif new[2] != label:
+            what = "renamed term" if kind == "term" else "relabelled"
+            old_label = label or "(no label)"
+            events.add(f"{what}: {lesson}/{kind}/{old_label} → {new[0]}/{kind}/{new[2]}")
+    for (old, new_lesson), count in moved.items():
+        events.add(f"moved: {count} note(s) from lesson {old} → {new_lesson}")
+    return tuple(sorted(events))

@@ -1,4 +1,11 @@
-"""The lock file: what was published, so that a rebuild keeps every unchanged note's `mod`.
+"""The lock file: what was published, so that a rebuild keeps every note's GUID and `mod`.
+
+The lock is the identity registry (format 2): for every note ever published it records the item
+the note belongs to (lesson, kind, key) and what recognises that item again when keys, files or
+lessons change: its front and answer as normalised plain text and the lesson's source path.
+`mlops_cards.matching` reads them to give each item of a build its published GUID. A format-1
+lock has no such texts; they are derived from the published fields when it is read for
+matching (`matching.recognise`), so no GUID changes.
 
 Anki updates a note on re-import only when the incoming `mod` is strictly newer. So a note whose
 content changed gets a new, later `mod`; an unchanged one keeps its old `mod` (a learner's own edit
@@ -11,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +27,7 @@ from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.errors import CardsError
 from mlops_cards.models import NoteKind, note_kind
 
-FORMAT = 1
+FORMAT = 2
 RETIRED_TAG = "retired"
 
 
@@ -35,6 +43,14 @@ class LockedNote:
     fields: tuple[str, ...]  # as published, so a retired note can still be published
     tags: tuple[str, ...]
     retired: bool = False
+    # Recognition (format 2): normalised plain text of the front (a term: its name) and of
+    # the answer (a term: its definition), and the lesson's source path; "" when unknown.
+    front: str = ""
+    back: str = ""
+    source: str = ""
+
+    def recognition(self) -> tuple[str, str, str]:
+        return (self.front, self.back, self.source)
 
 
 @dataclass(frozen=True)
@@ -145,6 +161,9 @@ def _note_from_json(v: dict[str, Any]) -> LockedNote:
         fields=tuple(_str(f) for f in v["fields"]),
         tags=tuple(_str(t) for t in v["tags"]),
         retired=bool(v.get("retired", False)),
+        front=_str(v.get("front", "")),
+        back=_str(v.get("back", "")),
+        source=_str(v.get("source", "")),
     )
 
 
@@ -200,10 +219,13 @@ def _note_text(n: LockedNote) -> str:
 
     retired = '\n      "retired": true,' if n.retired else ""
     return (
-        f'{{\n      "deck": {_string(n.deck)},\n      "fields": {strings(n.fields)},'
+        f'{{\n      "back": {_string(n.back)},'
+        f'\n      "deck": {_string(n.deck)},\n      "fields": {strings(n.fields)},'
+        f'\n      "front": {_string(n.front)},'
         f'\n      "hash": {_string(n.hash)},\n      "key": {_string(n.key)},'
         f'\n      "kind": {_string(n.kind)},\n      "lesson": {_string(n.lesson)},'
         f'\n      "mod": {int(n.mod)},\n      "notetype": {int(n.notetype)},{retired}'
+        f'\n      "source": {_string(n.source)},'
         f'\n      "tags": {strings(n.tags)}\n    }}'
     )
 
@@ -213,7 +235,7 @@ def _next_mod(old: int, now: int) -> int:
     return max(old + 1, now)
 
 
-def _locked(note: DeckNote) -> LockedNote:
+def _locked(note: DeckNote, texts: tuple[str, str, str] = ("", "", "")) -> LockedNote:
     return LockedNote(
         hash=note.content_hash(),
         mod=note.mod,
@@ -225,6 +247,9 @@ def _locked(note: DeckNote) -> LockedNote:
         fields=note.fields,
         tags=note.tags,
         retired=note.retired,
+        front=texts[0],
+        back=texts[1],
+        source=texts[2],
     )
 
 
@@ -246,11 +271,15 @@ def _from_locked(guid: str, entry: LockedNote) -> DeckNote:
 def update_lock(
     old: Lock,
     notes: list[DeckNote],
-    notetypes: list[NoteTypeLike],
+    notetypes: Sequence[NoteTypeLike],
     now: int,
     retire: bool = False,
+    texts: Mapping[str, tuple[str, str, str]] | None = None,
 ) -> LockUpdate:
-    """Compare this build's notes with the lock and decide every `mod`."""
+    """Compare this build's notes with the lock and decide every `mod`. `texts` (front,
+    back, source by GUID, from `matching`) are recorded for recognising the notes again;
+    a retired note keeps the ones it has in `old`."""
+    texts = texts or {}
     new, changed, unchanged, retired, publish = [], [], [], [], []
     entries: dict[str, LockedNote] = {}
     for note in notes:
@@ -264,7 +293,7 @@ def update_lock(
         else:
             note = replace(note, mod=_next_mod(before.mod, now))
             changed.append(note)
-        entries[note.guid] = _locked(note)
+        entries[note.guid] = _locked(note, texts.get(note.guid, ("", "", "")))
         publish.append(note)
 
     known_types = {t.model_id for t in notetypes}
@@ -278,7 +307,7 @@ def update_lock(
             if shown.content_hash() != entry.hash:
                 shown = replace(shown, mod=_next_mod(entry.mod, now))
             publish.append(shown)
-            entries[guid] = _locked(shown)
+            entries[guid] = _locked(shown, entry.recognition())
             retired.append(shown)
         else:
             entries[guid] = replace(entry, retired=True)
@@ -322,6 +351,8 @@ def lock_differences(old: Lock, new: Lock) -> list[str]:
     notes = []
     for guid in old.notes.keys() | new.notes.keys():
         before, after = old.notes.get(guid), new.notes.get(guid)
+        if before is not None and after is not None and not any(before.recognition()):
+            after = replace(after, front="", back="", source="")  # a format-1 lock migrating
         if before == after:
             continue
         entry = after or before

@@ -23,16 +23,11 @@ from mlops_cards.resolve import MANIFEST_SUFFIX
 
 CARD_KINDS = ("questions", "objectives", "terms", "reverse", "cloze")
 _KEYS = (
-    "name",
-    "description",
-    "lessons",
-    "cards",
-    "templates",
-    "output",
-    "id",
-    "checklists",
+    *("name", "description", "lessons", "cards", "templates", "output", "id", "checklists"),
+    "quality",
     "page_templates",
 )
+QUALITY_KEYS = ("max_answer_words", "max_list_items")
 CHECKLIST_FORMATS = ("html", "md", "pdf")
 _GLOB_CHARS = frozenset("*?[")
 
@@ -57,6 +52,14 @@ class CardKinds:
 
 
 @dataclass(frozen=True)
+class QualitySettings:
+    """Thresholds of the card-quality check (quality.py), from the manifest's `quality:`."""
+
+    max_answer_words: int = 25  # code blocks not counted
+    max_list_items: int = 3
+
+
+@dataclass(frozen=True)
 class DeckManifest:
     path: Path  # the manifest file; None-free: ad-hoc decks get a virtual one
     name: str
@@ -67,6 +70,7 @@ class DeckManifest:
     templates: Path | None  # None: the note types shipped in the package
     output: str  # base name of the outputs
     checklists: tuple[str, ...] = CHECKLIST_FORMATS  # formats of `<output>-checklist.<ext>`
+    quality: QualitySettings = QualitySettings()
     page_templates: Path | None = None  # overrides of the checklist's page templates (pages.py)
 
     @property
@@ -188,6 +192,7 @@ class _Reader:
         lessons = self._lessons(values, root)
         cards = self._cards(values)
         checklists = self._checklists(values)
+        quality = self._quality(values)
         if self.diagnostics or name is None:
             return None
         return DeckManifest(
@@ -200,8 +205,37 @@ class _Reader:
             templates,
             output,
             checklists,
+            quality,
             page_templates,
         )
+
+    def _quality(self, values: dict[str, tuple[yaml.Node, Any]]) -> QualitySettings:
+        if "quality" not in values:
+            return QualitySettings()
+        node, value = values["quality"]
+        if not isinstance(value, dict) or not isinstance(node, yaml.MappingNode):
+            self.error(
+                node, "`quality` must be a mapping", "e.g. `quality: {max_answer_words: 30}`"
+            )
+            return QualitySettings()
+        chosen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key, number = key_node.value, value.get(key_node.value)
+            if key not in QUALITY_KEYS:
+                close = difflib.get_close_matches(str(key), QUALITY_KEYS, n=1)
+                hint = (
+                    f"did you mean `{close[0]}`?" if close else f"known: {', '.join(QUALITY_KEYS)}"
+                )
+                self.error(key_node, f"unknown quality setting `{key}`", hint)
+            elif isinstance(number, bool) or not isinstance(number, int) or number < 1:
+                self.error(
+                    value_node,
+                    f"`quality.{key}` must be a whole number of 1 or more",
+                    f"the default is {getattr(QualitySettings, key)}",
+                )
+            else:
+                chosen[key] = number
+        return QualitySettings(**chosen)
 
     def _checklists(self, values: dict[str, tuple[yaml.Node, Any]]) -> tuple[str, ...]:
         if "checklists" not in values:

@@ -262,6 +262,7 @@ class _Merger:
                 sidecar_line=extra.back_line,
                 sidecar_front_line=extra.front_line,
                 formerly=extra.formerly,
+                accept=extra.accept,
             )
             self.add_card(card, self.at(extra.line))
         if sidecar.unreadable:  # its one error is what to fix; item warnings would bury it
@@ -333,6 +334,7 @@ class _Merger:
                     line=line,
                     sidecar_line=entry.answer_text_line,
                     formerly=_formerly(entry.formerly, entry.key, key),
+                    accept=entry.accept,
                 )
                 self.add_card(card, self.at(line, False))
         taken = {items[index][0]: entry for index, entry in matched.items()}
@@ -554,6 +556,9 @@ class _Merger:
                     line=entry.line,
                     sidecar_line=entry.line,
                     formerly=entry.formerly,
+                    accept=entry.accept,
+                    cloze=entry.cloze or "",
+                    cloze_line=entry.cloze_line,
                 )
                 self.add_card(card, self.at(entry.line))
 
@@ -631,6 +636,9 @@ class _Merger:
                 entry.name if entry is not None and id(entry) in self.renamed else name,
                 name,
             ),
+            accept=entry.accept if entry is not None else (),
+            cloze=(entry.cloze or "") if entry is not None else "",
+            cloze_line=entry.cloze_line if entry is not None else 0,
         )
         self.add_card(card, self.at(term.line, False))
 

@@ -119,6 +119,11 @@ class Card:
     # Keys this item had before, newest first: the author's `formerly:`, then the YAML key
     # when the entry followed its item to a new key. The lock's matcher reads them.
     formerly: tuple[str, ...] = ()
+    # Author YAML: the card-quality rules accepted for this card, and a term's own cloze text
+    # (Markdown with {{cN::}} markers) with the YAML line it starts on.
+    accept: tuple[str, ...] = ()
+    cloze: str = ""
+    cloze_line: int = 0
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlops_cards import cloze as clozes
 from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.errors import CardsError
 from mlops_cards.identity import note_guid, note_tags, subdeck_name
@@ -58,11 +59,42 @@ def _squeezed(markdown: str) -> str:
 
 
 def cloze_markdown(sentence: str, term: str) -> str | None:
-    """The sentence with the first mention of `term` as cloze c1; None when it is not there."""
-    match = re.search(re.escape(term), sentence, flags=re.IGNORECASE)
-    if not match:
-        return None
-    return f"{sentence[: match.start()]}{{{{c1::{match.group(0)}}}}}{sentence[match.end() :]}"
+    """The sentence with every mention of `term` as cloze c1; None when it is not there."""
+    return clozes.mark_term(sentence, term)
+
+
+def term_cloze(card: Card) -> str | None:
+    """A term card's cloze text: the author's `cloze:`, else one from the bell sentence where the
+    sentence gives context (cloze.sentence_cloze); None: no cloze card for this term."""
+    return clozes.term_cloze(card.label or card.key, card.back, card.context, card.cloze)
+
+
+# The cloze markers go through Markdown rendering as private-use characters, which neither
+# Markdown nor the sanitiser touches, and become `{{cN::` / `}}` in the HTML afterwards: a
+# renderer that escapes `{{`/`}}` written in the lesson then leaves the tool's own markers alone.
+_OPEN, _NUMBERED, _CLOSE = "\ue000", "\ue001", "\ue002"
+_PLACEHOLDERS = re.compile(f"[{_OPEN}{_NUMBERED}{_CLOSE}]")
+_OPENED = re.compile(f"{_OPEN}(\\d+){_NUMBERED}")
+
+
+def cloze_placeholders(text: str) -> str:
+    """The cloze text with its markers as placeholders, for rendering (markers checked)."""
+    parts, problem = clozes.parse(_PLACEHOLDERS.sub("", text))
+    if problem is not None:
+        raise CardsError(f"cloze text with bad markers: {problem.message}")
+    return "".join(
+        f"{_OPEN}{part.number}{_NUMBERED}{part.text}{_CLOSE}" if part.number else part.text
+        for part in parts
+    )
+
+
+def cloze_field(html_text: str) -> str:
+    """Rendered placeholders back to Anki's cloze markers; a lesson's own braces as entities,
+    which Anki shows as braces and never reads as a marker."""
+    text = _OPENED.sub(r"{{c\1::", html_text).replace(_CLOSE, "}}")
+    return text.replace(clozes.LITERAL_OPEN, "&#123;&#123;").replace(
+        clozes.LITERAL_CLOSE, "&#125;&#125;"
+    )
 
 
 class NoteBuilder:
@@ -90,8 +122,8 @@ class NoteBuilder:
         kinds = self.kinds
         if card.kind == "term":
             notes = [self._note(lesson, card, "term", "term")] if kinds.terms else []
-            cloze = cloze_markdown(card.context, card.label or card.key) if card.context else None
-            if kinds.cloze and cloze is not None:
+            cloze = term_cloze(card) if kinds.cloze else None
+            if cloze is not None:
                 notes.append(self._note(lesson, card, "cloze", "cloze", cloze))
             return notes
         wanted = {"question": kinds.questions, "extra": kinds.questions}.get(card.kind)
@@ -154,9 +186,13 @@ class NoteBuilder:
                 "Reverse": "y" if self.kinds.reverse else "",
                 **common,
             }
-        if kind == "cloze":
-            extra = "" if repeats else back
-            return {"Text": self._html(cloze, source, line), "Back Extra": extra, **common}
+        if kind == "cloze":  # the definition, unless the cloze text holds it already
+            extra = "" if _squeezed(card.back) in _squeezed(card.cloze or card.context) else back
+            cloze_at = (
+                (Path(sidecar), card.cloze_line) if sidecar and card.cloze else (source, line)
+            )
+            text = cloze_field(self._html(cloze_placeholders(cloze), *cloze_at))
+            return {"Text": text, "Back Extra": extra, **common}
         if kind == "objective":
             return {"Objective": front, "Answer": back, **common}
         return {"Front": front, "Back": back, "Label": html.escape(card.label or ""), **common}

@@ -28,7 +28,9 @@ from mlops_cards.lockfile import (
     update_lock,
 )
 from mlops_cards.manifest import DeckManifest
+from mlops_cards.matching import Matched, frozen_message, match_deck
 from mlops_cards.models import LessonContent
+from mlops_cards.quality import card_quality
 from mlops_cards.resolve import DeckTarget
 from mlops_cards.stages import (
     DeckNotes,
@@ -64,6 +66,8 @@ class DeckReport:
     media: int
     warnings: tuple[str, ...]
     checklists: tuple[tuple[str, str], ...] = ()  # (file name, sha256)
+    identity: tuple[str, ...] = ()  # identity events: "renamed lesson: a → b", ... (matching)
+    subdecks_kept: tuple[str, ...] = ()  # lessons whose published subdeck name was kept
 
 
 @dataclass(frozen=True)
@@ -94,10 +98,13 @@ def _build_deck(
     manifest = target.manifest
     loaded = load_lessons([str(p) for p in manifest.lessons], cache, jobs)
     warnings = validate_deck(manifest.name, manifest.path, loaded)
+    warnings += tuple(card_quality(loaded.contents, manifest.quality, manifest.cards))  # always
     # Read before the notes exist: parsing a large lock briefly takes more memory than it keeps.
     old_lock = read_lock(target.lock)
     made = make_notes(manifest, loaded, cache, jobs)
-    update = lock_notes(target, made, old_lock, now, frozen, retire)
+    # Which published note each item is: GUIDs and subdecks from the lock (matching.py).
+    made, matched = match_deck(old_lock, made, target.lock.parent)
+    update = lock_notes(target, made, old_lock, now, frozen, retire, matched)
     deck = export_deck(manifest, made, update.notes, update.notetype_mods)
     data = apkg(deck, cache)
     checklists, checklist_warnings = _checklists(cache, manifest, loaded, made, now, jobs)
@@ -117,26 +124,33 @@ def _build_deck(
         notetypes_changed=update.notetypes_changed,
         unanswered=unanswered_lines(loaded.contents),
         media=len(deck.media),
-        warnings=tuple(d.format() for d in warnings) + checklist_warnings,
+        warnings=tuple(d.format() for d in (*warnings, *matched.hints)) + checklist_warnings,
         checklists=tuple((name, hashlib.sha256(b).hexdigest()) for name, b in checklists.items()),
+        identity=matched.events,
+        subdecks_kept=matched.kept_subdecks,
     )
     return _Built(target, data, checklists, old_lock, update.lock, report, lock_data)
 
 
 def lock_notes(
-    target: DeckTarget, made: DeckNotes, old_lock: Lock, now: int, frozen: bool, retire: bool
+    target: DeckTarget,
+    made: DeckNotes,
+    old_lock: Lock,
+    now: int,
+    frozen: bool,
+    retire: bool,
+    matched: Matched | None = None,
 ) -> LockUpdate:
-    """The identity stage: this build's notes against the lock, each note's `mod` decided (and
-    the retired ones kept with --retire); with --frozen, any change to the lock is an error."""
-    update = update_lock(old_lock, list(made.notes), list(made.notetypes.values()), now, retire)
+    """The identity stage: this build's notes (their GUIDs from `matched`) against the lock,
+    each note's `mod` decided (and the retired ones kept with --retire); with --frozen, any
+    change to the lock is an error that says what moved."""
+    base, texts = (matched.old_lock, matched.texts) if matched else (old_lock, None)
+    notetypes = list(made.notetypes.values())
+    update = update_lock(base, list(made.notes), notetypes, now, retire, texts)
     if frozen:
         differences = lock_differences(old_lock, update.lock)
         if differences:
-            raise DiagnosticsError(
-                f"{target.lock}: the lock would change (--frozen); build without --frozen "
-                "and commit the lock",
-                tuple(differences),
-            )
+            raise DiagnosticsError(frozen_message(target.lock, matched), tuple(differences))
     return update
 
 
@@ -243,6 +257,8 @@ def report_json(decks: tuple[DeckReport, ...]) -> str:
             "unanswered": list(d.unanswered),
             "media": d.media,
             "checklists": [name for name, _ in d.checklists],
+            "identity": list(d.identity),
+            "subdecks_kept": list(d.subdecks_kept),
         }
         for d in decks
     ]
@@ -264,7 +280,14 @@ def release_notes(decks: tuple[DeckReport, ...]) -> str:
             "- Import it over the previous release: changed cards update in place and keep "
             "their review history.",
         ]
-        for title, items in (("Changed", d.changed), ("New", d.new), ("Retired", d.retired)):
+        sections = (
+            ("Kept with their history", d.identity),
+            ("Subdecks kept", d.subdecks_kept),
+            ("Changed", d.changed),
+            ("New", d.new),
+            ("Retired", d.retired),
+        )
+        for title, items in sections:
             if items:
                 lines += ["", f"### {title}", "", *(f"- `{item}`" for item in items)]
         lines.append("")
@@ -328,6 +351,8 @@ def report_text(report: BuildReport) -> str:
         )
         for title, items in (("changed", d.changed), ("retired", d.retired)):
             lines.extend(f"    {title}: {item}" for item in items)
+        lines.extend(f"  identity: {event}" for event in d.identity)
+        lines.extend(f"  subdeck: {kept}" for kept in d.subdecks_kept)
         if d.notetypes_changed:
             lines.append(f"  note types new or changed: {', '.join(d.notetypes_changed)}")
         lines.append(f"  unanswered: {len(d.unanswered)}")

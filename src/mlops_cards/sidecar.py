@@ -10,11 +10,13 @@ Format (documented for authors in the README and `sidecar.schema.json`):
     lesson:     {id: TEXT, tags: [TAG...], formerly: [OLD-ID...]}
     questions:  {KEY: {question: TEXT, answer: MARKDOWN, skip: BOOL, tags: [TAG...]}}
     objectives: {NUMBER: {objective: TEXT, answer: MARKDOWN, skip: BOOL, tags: [TAG...]}}
-    terms:      {NAME: {definition: MARKDOWN, bell: N, skip: BOOL, tags: [TAG...]}}
+    terms:      {NAME: {definition: MARKDOWN, bell: N, cloze: CLOZE, skip: BOOL, tags: [TAG...]}}
     extra:      [{id: TEXT, front: MARKDOWN, back: MARKDOWN, tags: [TAG...]}]
 
 Every entry may also say `formerly: OLD-KEY` (or a list): the key its item had before, for the
 lock to keep the item's note when content matching cannot tell.
+Every entry may also hold `accept: [RULE...]`: card-quality rules (quality.py) the author
+accepts for that card. `cloze:` is Markdown with `{{c1::hidden}}` markers (cloze.py checks them).
 
 `answer:` left empty (null) means "still to write" (a warning later); an answer that is present
 but blank (`""`, an empty `|` block) is an error, as it would make a card with an empty back.
@@ -31,6 +33,7 @@ from pathlib import Path
 
 import yaml
 
+from mlops_cards import cloze
 from mlops_cards.errors import CardsError
 from mlops_cards.limits import (
     MAX_YAML_BYTES,
@@ -40,13 +43,14 @@ from mlops_cards.limits import (
     yaml_problem,
 )
 from mlops_cards.models import Diagnostic
+from mlops_cards.quality import RULES
 
 TOP_LEVEL_FIELDS = ("lesson", "questions", "objectives", "terms", "extra")
 LESSON_FIELDS = ("id", "tags", "formerly")
-QUESTION_FIELDS = ("question", "answer", "skip", "tags", "formerly")
-OBJECTIVE_FIELDS = ("objective", "answer", "skip", "tags", "formerly")
-TERM_FIELDS = ("definition", "bell", "skip", "tags", "formerly")
-EXTRA_FIELDS = ("id", "front", "back", "tags", "formerly")
+QUESTION_FIELDS = ("question", "answer", "skip", "tags", "formerly", "accept")
+OBJECTIVE_FIELDS = ("objective", "answer", "skip", "tags", "formerly", "accept")
+TERM_FIELDS = ("definition", "bell", "skip", "tags", "formerly", "cloze", "accept")
+EXTRA_FIELDS = ("id", "front", "back", "tags", "formerly", "accept")
 
 _CORE = "tag:yaml.org,2002:"
 STR, INT, BOOL, NULL, FLOAT = (_CORE + t for t in ("str", "int", "bool", "null", "float"))
@@ -73,6 +77,7 @@ class Answer:
     tags: tuple[str, ...] = ()
     valid: bool = True  # False: an error was reported for it; merge makes no card, says no more
     formerly: tuple[str, ...] = ()  # `formerly:`: keys the item had before
+    accept: tuple[str, ...] = ()  # card-quality rules the author accepts for this card
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,9 @@ class TermEntry:
     tags: tuple[str, ...] = ()
     valid: bool = True
     formerly: tuple[str, ...] = ()
+    cloze: str | None = None  # the author's cloze text, markers checked
+    cloze_line: int = 0  # where its text starts
+    accept: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,7 @@ class ExtraCard:
     front_line: int = 0  # where each text starts, for errors found when rendering it
     back_line: int = 0
     formerly: tuple[str, ...] = ()
+    accept: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -530,6 +539,65 @@ class _Walker:
             found.append(item.value.strip())
         return tuple(dict.fromkeys(found))
 
+    def rule_list(self, node: yaml.Node) -> tuple[str, ...] | None:
+        """`accept: [long-answer, ...]`: card-quality rule ids, each one known."""
+        if id(node) in self.bad_nodes:
+            return None
+        if node.tag == NULL:
+            return ()
+        if isinstance(node, yaml.ScalarNode) and node.tag == STR:
+            self.error(node, "accept must be a list of rule ids", f"accept: [{node.value}]")
+            return None
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, f"accept must be a list of rule ids, not {_kind(node)}")
+            return None
+        rules: list[str] = []
+        ok = True
+        for item in node.value:
+            rule = self.text(item, "a rule id")
+            if rule is None:
+                ok = False
+            elif rule not in RULES:
+                hint = did_you_mean(rule, RULES) or f"the rules: {', '.join(RULES)}"
+                self.error(item, f"unknown card-quality rule {rule!r}", hint)
+                ok = False
+            elif rule not in rules:
+                rules.append(rule)
+        return tuple(rules) if ok else None
+
+    def cloze_text(self, node: yaml.Node, owner: str) -> str | None:
+        """`cloze:` text whose markers are sound; a problem points at its own line."""
+        if isinstance(node, yaml.MappingNode) and node.flow_style:  # `cloze: {{c1::x}}`
+            self.error(
+                node,
+                f"the cloze for {owner} is read as a YAML mapping",
+                'YAML reads an unquoted {{ as one: quote the text, cloze: "{{c1::…}} …"',
+            )
+            return None
+        text, _ok = self.answer_text(node, "cloze", owner)
+        if text is None:
+            if node.tag == NULL and id(node) not in self.bad_nodes:
+                self.error(node, f"empty cloze for {owner}", "write {{c1::…}} text, or delete it")
+            return None
+        _parts, problem = cloze.parse(text)
+        if problem is None:
+            return text
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+            before = text[: problem.offset]
+            line, col = _text_line(node) + before.count("\n"), 1
+        self.diagnostics.append(
+            Diagnostic(
+                self.path,
+                line,
+                "error",
+                f"{problem.message} in the cloze for {owner}",
+                problem.hint,
+                col,
+            )
+        )
+        return None
+
     def answer_text(self, node: yaml.Node, field: str, owner: str) -> tuple[str | None, bool]:
         """(text, ok): a blank but present value is an error; null means "not written yet"."""
         value = self.text(node, field)
@@ -686,6 +754,10 @@ class _Walker:
                     formerly = self.formerly(field_node, "a key")
                     entry["formerly"] = formerly or ()
                     valid = valid and formerly is not None
+                elif field == "accept":
+                    accept = self.rule_list(field_node)
+                    entry["accept"] = accept or ()
+                    valid = valid and accept is not None
             valid = valid and len(items) == _len(value)
             result.append(Answer(key, line, col, valid=valid, **entry))  # type: ignore[arg-type]
         return tuple(result)
@@ -726,6 +798,13 @@ class _Walker:
                 elif field == "formerly":
                     formerly = self.formerly(field_node, "a term name")
                     entry["formerly"], ok = formerly or (), formerly is not None
+                elif field == "cloze":
+                    entry["cloze"] = self.cloze_text(field_node, owner)
+                    entry["cloze_line"] = _text_line(field_node)
+                    ok = entry["cloze"] is not None
+                elif field == "accept":
+                    accept = self.rule_list(field_node)
+                    entry["accept"], ok = accept or (), accept is not None
                 else:
                     tags = self.tag_list(field_node)
                     entry["tags"], ok = tags or (), tags is not None
@@ -765,6 +844,7 @@ class _Walker:
                 ok = ok and card[field] is not None
             tags = self.tag_list(values["tags"]) if "tags" in values else ()
             formerly = self.formerly(values["formerly"], "an id") if "formerly" in values else ()
+            accept = self.rule_list(values["accept"]) if "accept" in values else ()
             card_id = card.get("id")
             if card_id is not None:
                 card_id = card_id.strip()
@@ -778,10 +858,21 @@ class _Walker:
                     continue
                 first_line[card_id] = values["id"].start_mark.line + 1
             front, back = card.get("front"), card.get("back")
-            if ok and tags is not None and formerly is not None and card_id and front and back:
+            known = formerly is not None and accept is not None
+            if ok and tags is not None and known and card_id and front and back:
                 text_lines = _text_line(values["front"]), _text_line(values["back"])
                 cards.append(
-                    ExtraCard(card_id, front, back, line, col, tags, *text_lines, formerly)
+                    ExtraCard(
+                        card_id,
+                        front,
+                        back,
+                        line,
+                        col,
+                        tags,
+                        *text_lines,
+                        formerly=formerly or (),
+                        accept=accept or (),
+                    )
                 )
         return tuple(cards)
 

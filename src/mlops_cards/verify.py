@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_cards.errors import CardsError
+from mlops_cards.identity import upgrade_events
 
 INSTALL_HINT = "verifying a deck needs the Anki engine: pip install 'mlops-cards[anki]'"
 
@@ -29,6 +30,7 @@ class Upgrade:
     unchanged: int
     conflicting: int
     notetypes_copied: int
+    identity: tuple[str, ...] = ()  # notes that moved lesson or changed label (identity.py)
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,10 @@ def _upgrade(collection_class: Any, scratch: Path, apkg: Path, previous: Path) -
     try:
         _import(col, previous)
         before = {nt.id: nt.name for nt in col.models.all_names_and_ids()}
+        items = _items(col)
         log = _import(col, apkg)
         after = {nt.id: nt.name for nt in col.models.all_names_and_ids()}
+        events = upgrade_events(items, _items(col))
     finally:
         col.close()
     # A note type the learner already has, under a new id and a "+"-suffixed name, is a copy:
@@ -139,7 +143,26 @@ def _upgrade(collection_class: Any, scratch: Path, apkg: Path, previous: Path) -
         unchanged=len(log.duplicate),
         conflicting=len(log.conflicting),
         notetypes_copied=len(copied),
+        identity=events,
     )
+
+
+def _items(col: Any) -> dict[str, tuple[str, str, str]]:
+    """(lesson, kind, label or term name) of every note, by GUID, from its tags and fields."""
+    label_at = {}
+    for model in col.models.all():
+        names = [f["name"] for f in model["flds"]]
+        label_at[model["id"]] = next((names.index(n) for n in ("Label", "Term") if n in names), -1)
+    items = {}
+    for guid, mid, tags, flds in col.db.all("SELECT guid, mid, tags, flds FROM notes"):
+        tagged = dict(
+            t.split("::", 1) for t in tags.split() if t.startswith(("lesson::", "kind::"))
+        )
+        fields = flds.split("\x1f")
+        at = label_at.get(mid, -1)
+        label = fields[at] if 0 <= at < len(fields) else ""
+        items[guid] = (tagged.get("lesson", ""), tagged.get("kind", ""), label)
+    return items
 
 
 def format_verification(apkg: Path, result: Verification) -> str:
@@ -154,5 +177,6 @@ def format_verification(apkg: Path, result: Verification) -> str:
             f"  upgrade: {u.new} new, {u.updated} updated, {u.unchanged} unchanged, "
             f"{u.conflicting} conflicting, {u.notetypes_copied} note types copied"
         )
+        lines.extend(f"  identity: {event}" for event in u.identity)
     lines.append("  OK" if result.ok else "  PROBLEMS: see above")
     return "\n".join(lines)
