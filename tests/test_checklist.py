@@ -360,7 +360,7 @@ def test_cli_writes_markdown(course: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "out/list.md: 1 lesson, 2 objectives, 2 tasks, 1 question, 1 term, 3 notes, 3 cards\n"
+        "out/list.md: 1 lesson, 2 objectives, 2 tasks, 1 question, 1 term, 2 notes, 2 cards\n"
     )
     text = (course / "out" / "list.md").read_text(encoding="utf-8")
     assert text.startswith("# Tracking\n\nChecklist built 2024-05-01: 1 lesson, ")

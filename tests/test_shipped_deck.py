@@ -81,6 +81,10 @@ def test_checklist_counts_what_anki_shows(tmp_path: Path, reverse: bool) -> None
                 search = f'"deck:{deck.name}"'
                 title = deck.name.split("::", 1)[1].split(" ", 1)[1]  # "NN Title"
                 anki[title] = (len(col.find_notes(search)), len(col.find_cards(search)))
+        # A cloze note makes a card per number; with reverse on, a term note makes two.
+        clozes = sum(len(col.get_note(n).cards()) - 1 for n in col.find_notes("tag:kind::cloze"))
+        terms = len(col.find_notes("tag:kind::term"))
     assert per_lesson == anki
     notes, cards = (sum(counts) for counts in zip(*anki.values(), strict=True))
-    assert cards > notes if reverse else cards == notes
+    assert cards == notes + clozes + (terms if reverse else 0)
+    assert terms > 0
