@@ -42,7 +42,14 @@ MARGIN = 12  # pixels kept around the card's content when cropping
 # (output name, lesson file, card kind, item key, card template, side)
 SHOTS: list[tuple[str, str, str, str, str, Literal["front", "back"]]] = [
     ("card-question.png", "04-testing.md", "question", "Q2", "Question", "back"),
-    ("card-term.png", "06-deployment.md", "cloze", "Canary release", "Cloze", "front"),
+    (
+        "card-term.png",
+        "08-monitoring-models-in-production.md",
+        "cloze",
+        "Delayed labels",
+        "Cloze",
+        "front",
+    ),
 ]
 
 
