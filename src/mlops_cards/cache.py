@@ -41,7 +41,10 @@ _MAGIC = b"mlops-cards-cache 1\n"
 _DIGEST = 32
 _PACKAGE = "mlops_cards."
 # Libraries whose version can change what the tool reads or writes.
-_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "pyyaml", "pygments", "nh3", "emoji", "genanki")
+_LIBRARIES = (
+    *("markdown-it-py", "mdit-py-plugins", "pyyaml", "pygments", "nh3", "emoji", "genanki"),
+    "jinja2",  # renders the checklists the cache keeps
+)
 T = TypeVar("T")
 
 
