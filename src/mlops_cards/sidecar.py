@@ -29,6 +29,7 @@ import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypedDict
 from pathlib import Path
 
 import yaml
@@ -113,6 +114,34 @@ class ExtraCard:
     back_line: int = 0
     formerly: tuple[str, ...] = ()
     accept: tuple[str, ...] = ()
+
+
+class _AnswerFields(TypedDict, total=False):
+    """What an entry under `questions:`/`objectives:` said, as `Answer`'s keyword arguments."""
+
+    snapshot: str | None
+    snapshot_line: int
+    answer: str | None
+    answer_line: int
+    answer_text_line: int
+    skip: bool
+    tags: tuple[str, ...]
+    formerly: tuple[str, ...]
+    accept: tuple[str, ...]
+
+
+class _TermFields(TypedDict, total=False):
+    """What an entry under `terms:` said, as `TermEntry`'s keyword arguments."""
+
+    definition: str | None
+    bell: int | None
+    bell_line: int
+    skip: bool
+    tags: tuple[str, ...]
+    formerly: tuple[str, ...]
+    cloze: str | None
+    cloze_line: int
+    accept: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -664,19 +693,23 @@ class _Walker:
         terms = self.terms(parts.get("terms"))
         extra = self.extra(parts.get("extra"))
         return self.result(
-            lesson_id=lesson_id,
-            lesson_id_line=lesson_id_line,
-            tags=tags,
-            questions=questions,
-            objectives=objectives,
-            terms=terms,
-            extra=extra,
-            formerly=formerly,
+            Sidecar(
+                self.path,
+                lesson_id=lesson_id,
+                lesson_id_line=lesson_id_line,
+                tags=tags,
+                questions=questions,
+                objectives=objectives,
+                terms=terms,
+                extra=extra,
+                formerly=formerly,
+            )
         )
 
-    def result(self, **fields: object) -> Sidecar:
+    def result(self, sidecar: Sidecar | None = None) -> Sidecar:
+        """`sidecar` (default: an empty one) with every diagnostic found, each once."""
         unique = sorted(set(self.diagnostics), key=Diagnostic.sort_key)  # aliases repeat nodes
-        return Sidecar(self.path, diagnostics=tuple(unique), **fields)  # type: ignore[arg-type]
+        return dataclasses.replace(sidecar or Sidecar(self.path), diagnostics=tuple(unique))
 
     def lesson(
         self, node: yaml.Node | None
@@ -729,7 +762,7 @@ class _Walker:
             if items is None:
                 result.append(Answer(key, line, col, valid=False))
                 continue
-            entry: dict[str, object] = {}
+            entry: _AnswerFields = {}
             valid = True
             for field, _, field_node in items:
                 field_line = field_node.start_mark.line + 1
@@ -759,7 +792,7 @@ class _Walker:
                     entry["accept"] = accept or ()
                     valid = valid and accept is not None
             valid = valid and len(items) == _len(value)
-            result.append(Answer(key, line, col, valid=valid, **entry))  # type: ignore[arg-type]
+            result.append(Answer(key, line, col, valid=valid, **entry))
         return tuple(result)
 
     def terms(self, node: yaml.Node | None) -> tuple[TermEntry, ...]:
@@ -783,7 +816,7 @@ class _Walker:
             if items is None:
                 result.append(TermEntry(name, line, col, valid=False))
                 continue
-            entry: dict[str, object] = {}
+            entry: _TermFields = {}
             valid = len(items) == _len(value)
             for field, _, field_node in items:
                 if field == "definition":
@@ -809,7 +842,7 @@ class _Walker:
                     tags = self.tag_list(field_node)
                     entry["tags"], ok = tags or (), tags is not None
                 valid = valid and ok
-            result.append(TermEntry(name, line, col, valid=valid, **entry))  # type: ignore[arg-type]
+            result.append(TermEntry(name, line, col, valid=valid, **entry))
         return tuple(result)
 
     def extra(self, node: yaml.Node | None) -> tuple[ExtraCard, ...]:
