@@ -110,6 +110,75 @@ def test_each_error_exits_1_with_file_and_line(tmp_path: Path, case: str) -> Non
     assert "Traceback" not in result.stdout + result.stderr
 
 
+# A YAML file that does not parse: one error, where the author's slip is, and nothing else.
+SYNTAX_CASES = {
+    "quote never closed": (
+        replace("  tags: [serving]", '  tags: ["serving]'),
+        'lesson.yaml:3:10: error: invalid YAML: the " opened here is never closed '
+        "(end the text with \" on line 3, or write it as a block after '|')",
+    ),
+    "quote runs on into a backslash": (
+        replace("    question: When is batch", '    question: "When is batch').replace(
+            "    objective: Explain what", "    objective: Explain $\\mathrm{x}$, what"
+        ),
+        'lesson.yaml:9:15: error: invalid YAML: the " opened here is not closed on its line, '
+        'so the text runs on to line 13 (end the text with " on line 9, or write it as a '
+        "block after '|'; in \"double quotes\" a backslash starts an escape: write LaTeX in "
+        "'single quotes')",
+    ),
+    "quote closed by the next quote, far below": (
+        replace("    answer: To know which", "    answer: 'To know which")
+        .replace("    back: Sending a small", "    back: 'Sending a small")
+        .replace("model first.", "model first.'"),
+        "lesson.yaml:7:13: error: invalid YAML: the ' opened here is not closed on its line, "
+        "so the text runs on to line 28 (end the text with ' on line 7, or write it as a block "
+        "after '|')",
+    ),
+    "answer indented 2 spaces": (
+        replace("    answer: When predictions", "  answer: When predictions"),
+        "lesson.yaml:10:3: error: 'answer' is indented 2 spaces, so it reads as a question of "
+        "its own, not as part of Q2 (indent it 4 spaces, like the lines above it)",
+    ),
+    "answer indented 3 spaces": (
+        replace("    answer: When predictions", "   answer: When predictions"),
+        "lesson.yaml:10:4: error: invalid YAML: this line is indented 3 spaces, which lines up "
+        "with no key above it (indent it 4 spaces like the key above it, or 2 or 0 for an "
+        "outer level)",
+    ),
+    "answer indented 6 spaces": (
+        replace("    answer: When predictions", "      answer: When predictions"),
+        "lesson.yaml:10:7: error: invalid YAML: this line is indented 6 spaces, deeper than the "
+        "key above it, so YAML reads it as more of that key's text (indent it 4 spaces like the "
+        "key above it, or 2 or 0 for an outer level)",
+    ),
+    "bracket not closed": (
+        replace("  tags: [serving]", "  tags: [serving"),
+        "lesson.yaml:3:9: error: invalid YAML: the '[' opened here is not closed on its line "
+        "(close it with ']' on line 3)",
+    ),
+    "apostrophe in single quotes": (
+        replace("    answer: When predictions can wait", "    answer: 'When it's fine to wait"),
+        "lesson.yaml:10:22: error: invalid YAML: the text goes on after its closing ' "
+        "(inside 'single quotes' write an apostrophe twice (it''s), or use double quotes)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SYNTAX_CASES))
+def test_yaml_syntax_error_is_one_error_where_it_opened(tmp_path: Path, case: str) -> None:
+    sidecar, expected = SYNTAX_CASES[case]
+    directory = lesson_dir(tmp_path, sidecar)
+    result = run_cli("check", "lesson.md", cwd=directory)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[:-1] == [expected]  # no "has no answer" warnings
+    init = run_cli("init", "lesson.md", cwd=directory)  # init refuses, with the same error
+    assert init.returncode == 1
+    assert init.stdout + init.stderr == (
+        f"{expected}\nerror: lesson.yaml: fix its errors first; init does not edit a broken file\n"
+    )
+    assert (directory / "lesson.yaml").read_text(encoding="utf-8") == sidecar
+
+
 def test_warnings_pass_without_strict_and_fail_with_it(tmp_path: Path) -> None:
     directory = lesson_dir(tmp_path, None)
     result = run_cli("check", "lesson.md", cwd=directory)

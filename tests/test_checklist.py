@@ -129,18 +129,18 @@ def test_html_is_self_contained_and_made_for_paper() -> None:
     assert page.startswith("<!DOCTYPE html>")
     for fetches in ("<link", "<script", "<img", "src=", "url(", "@import", "@font-face"):
         assert fetches not in page
-    assert "@page { size: A4; margin: 14mm 17mm 15mm; }" in page
+    assert "@page { size: A4; margin: 11mm 13mm 12mm; }" in page
     assert ".sheet + .sheet { break-before: page; }" in page
     assert 'a[href^="http"]::after' in page
     assert re.search(r'content: " \(" attr\(href\) "\)"', page)
-    assert page.count('<section class="sheet lesson"') == 1
+    assert page.count('<section class="sheet lesson') == 1
     assert "Built 2024-05-01" in page
     assert "<title>MLOps Fundamentals — checklist</title>" in page
 
 
 def test_letter_paper() -> None:
     page = render_html("D", [packaging_lesson()], BUILT, paper="letter")
-    assert "@page { size: letter; margin: 14mm 17mm 15mm; }" in page
+    assert "@page { size: letter; margin: 11mm 13mm 12mm; }" in page
     with pytest.raises(CardsError, match="unknown paper size 'a5'"):
         render_html("D", [], BUILT, paper="a5")  # type: ignore[arg-type]
 
@@ -154,6 +154,7 @@ def test_html_cover_counts_and_legend() -> None:
         "Tasks": "208",
         "Questions": "4",
         "Terms": "3",
+        "Notes": "4",
         "Cards": "4",
     }
     assert "This item has a flashcard in the Anki deck" in page
@@ -161,7 +162,7 @@ def test_html_cover_counts_and_legend() -> None:
 
 def test_html_card_markers_match_cards() -> None:
     page = render_html("Deck", [packaging_lesson()], BUILT)
-    lesson_part = page.split('<section class="sheet lesson"', 1)[1]
+    lesson_part = page.split('<section class="sheet lesson', 1)[1]
     # objective 1, question Q1, terms wheel and entry point
     assert lesson_part.count('<span class="card"') == 4
 
@@ -205,7 +206,7 @@ def test_emoji_are_dropped_from_print_but_words_stay() -> None:
 
 def test_lessons_with_nothing_to_tick_are_named_on_the_cover_only() -> None:
     page = render_html("Deck", [packaging_lesson(), bare_lesson()], BUILT)
-    assert page.count('<section class="sheet lesson"') == 1
+    assert page.count('<section class="sheet lesson') == 1
     assert "Left out, nothing to tick: empty-notes." in page
 
 
@@ -359,7 +360,7 @@ def test_cli_writes_markdown(course: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
-        "out/list.md: 1 lesson, 2 objectives, 2 tasks, 1 question, 1 term, 2 cards\n"
+        "out/list.md: 1 lesson, 2 objectives, 2 tasks, 1 question, 1 term, 2 notes, 2 cards\n"
     )
     text = (course / "out" / "list.md").read_text(encoding="utf-8")
     assert text.startswith("# Tracking\n\nChecklist built 2024-05-01: 1 lesson, ")
@@ -440,3 +441,48 @@ def test_cli_writes_pdf(course: Path) -> None:
     result = run_cli("checklist", "lessons", "-o", "c.pdf", cwd=course, env=EPOCH)
     assert result.returncode == 0, result.stderr
     assert (course / "c.pdf").read_bytes().startswith(b"%PDF-")
+
+
+# --- page templates ------------------------------------------------------------------------------
+
+
+def test_a_course_overrides_one_page_template_and_keeps_the_others(tmp_path: Path) -> None:
+    (tmp_path / "checklist-lesson.html").write_text(
+        '<section class="sheet lesson mine">{{ sheet.title }} / {{ meta }}</section>\n'
+    )
+    page = render_html("Deck", [packaging_lesson()], BUILT, templates=tmp_path)
+    assert '<section class="sheet lesson mine">Packaging a Python project / 3 objectives' in page
+    assert '<header class="sheet cover">' in page  # the package's cover, not overridden
+    assert page == render_html("Deck", [packaging_lesson()], BUILT, templates=tmp_path)
+
+
+def test_template_values_are_escaped(tmp_path: Path) -> None:
+    (tmp_path / "checklist-lesson.html").write_text("<p>{{ sheet.lesson_id }}</p>\n")
+    content = packaging_lesson()
+    lesson = content.lesson.__class__(**{**content.lesson.__dict__, "id": "<script>x</script>"})
+    page = render_html("D", [LessonContent(lesson, None, content.cards)], BUILT, templates=tmp_path)
+    assert "<p>&lt;script&gt;x&lt;/script&gt;</p>" in page
+
+
+def test_build_uses_the_manifest_page_templates(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "lesson.md").write_text("# Shipping\n\n- [ ] Read the guide\n", encoding="utf-8")
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "checklist.css").write_text("h2 { color: #123456; }\n")
+    decks = tmp_path / "decks"
+    decks.mkdir()
+    (decks / "d.yaml").write_text(
+        "name: D\nlessons: [../content/*.md]\npage_templates: ../pages\nchecklists: [html]\n"
+    )
+    result = run_cli("build", "-o", "out", cwd=tmp_path, env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    page = (tmp_path / "out" / "d-checklist.html").read_text(encoding="utf-8")
+    assert "<style>\nh2 { color: #123456; }\n</style>" in page
+    (decks / "d.yaml").write_text("name: D\nlessons: [../content/*.md]\npage_templates: nowhere\n")
+    result = run_cli("build", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 1
+    assert (
+        "decks/d.yaml:3:17: error: page templates folder `nowhere` not found"
+        in result.stdout + result.stderr
+    )

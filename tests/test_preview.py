@@ -24,6 +24,7 @@ from mlops_cards.preview import (
     PreviewCard,
     card_page,
     make_preview,
+    math_html,
     preview_html,
 )
 from mlops_cards.resolve import deck_manifests
@@ -149,13 +150,13 @@ def test_every_card_has_its_prompt_in_front_and_its_answer_in_back(
         assert prompt in front and answer not in front
         assert prompt in back and answer in back  # the back repeats the front, as in Anki
         assert card.source.startswith(str(tmp_path / "content" / "stores.md") + ":")
-    # Math is left as written for Anki's MathJax; nothing typesets it here.
+    # The cards keep math as written for Anki's MathJax; only the page typesets it.
     assert "\\(t_{feature} &gt; t_{label}\\)" in cards[("question", "Q2", "Question")].back
     assert ".mc-prompt" in cards[("question", "Q1", "Question")].css
 
     page = preview_html(preview)
     for card in cards.values():
-        assert card.front in page and card.back in page
+        assert math_html(card.front) in page and math_html(card.back) in page
     renderer = "Anki's own engine" if engine == "anki" else "mlops-cards' own template renderer"
     assert f"Rendered by {renderer}" in html.unescape(page)
 
@@ -244,6 +245,29 @@ def test_cli_writes_the_page_lists_unanswered_first(tmp_path: Path) -> None:
     assert "<h4>Questions (2)</h4>" in page and "<h4>Cloze (1)</h4>" in page
     assert "01 Feature Stores" in page
     assert "mathjax" not in page.lower().replace("anki typesets it with mathjax", "")
+
+
+def test_cli_lists_a_stub_once_and_asks_for_anki_only_without_it(tmp_path: Path) -> None:
+    root = make_course(tmp_path)
+    stub = "  Q3:\n    question: Who owns a feature definition?\n    answer:\n"
+    sidecar = root / "content" / "stores.yaml"
+    sidecar.write_text(SIDECAR.replace("objectives:\n", stub + "objectives:\n"), encoding="utf-8")
+    out = tmp_path / "cards.html"
+    result = run_cli("preview", "decks/stores.yaml", "-o", str(out), "--renderer", "ours", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [  # not again as "Q3 is not answered yet"
+        "unanswered: content/stores.md:17: question Q3: Who owns a feature definition?",
+        f"wrote {out}: 6 cards from 6 notes in 1 lesson (own renderer); unanswered: 1",
+    ]
+    build = run_cli("build", "-o", "out", cwd=root, env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert build.returncode == 0, build.stderr
+    assert "not answered yet" not in build.stdout
+    assert "    content/stores.md:17: question Q3: Who owns a feature definition?" in build.stdout
+    page = out.read_text(encoding="utf-8")
+    installed = importlib.util.find_spec("anki") is not None
+    assert ("pip install 'mlops-cards[anki]'" in page) is not installed
+    if installed:
+        assert '<p class="pv-renderer">Rendered by mlops-cards&#39; own template renderer. ' in page
 
 
 def test_cli_lessons_and_sidecars_make_one_adhoc_deck(tmp_path: Path) -> None:
@@ -340,3 +364,66 @@ def test_card_page_shows_one_side_as_anki_lays_it_out(tmp_path: Path) -> None:
     assert reverse.front in page and reverse.back not in page
     assert reverse.css.strip() in page
     assert reverse.back in card_page(reverse)  # the back by default
+
+
+def test_the_page_template_can_be_overridden(tmp_path: Path) -> None:
+    preview = preview_of(make_course(tmp_path / "course"), "ours")
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "preview.html").write_text(
+        "{% for deck in preview.decks %}<h1>{{ deck.name }}: {{ deck.cards }}</h1>{% endfor %}"
+    )
+    assert preview_html(preview, tmp_path / "pages") == "<h1>Stores Deck: 6</h1>"
+    manifest = tmp_path / "course" / "decks" / "stores.yaml"
+    manifest.write_text(manifest.read_text() + "page_templates: ../../pages\n")
+    assert preview_html(preview_of(tmp_path / "course", "ours")) == "<h1>Stores Deck: 6</h1>"
+
+
+# --- math --------------------------------------------------------------------------------------
+
+
+def test_math_becomes_mathml_outside_code_only() -> None:
+    card = r"<p>Keep \(t_{f} \le t_{l}\) and</p>\[a &lt; b\]<code>\(raw\)</code>"
+    out = math_html(card)
+    assert out.startswith('<p>Keep <math xmlns="http://www.w3.org/1998/Math/MathML" display="in')
+    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in out
+    assert "<mo>&#x0003C;</mo>" in out  # the escaped `<` is the operator, not a tag
+    assert out.endswith(r"<code>\(raw\)</code>")  # code is shown as written, as MathJax does
+    assert math_html("no math here") == "no math here"
+
+
+def test_text_in_math_cannot_become_a_tag() -> None:
+    out = math_html(r"\(\text{&lt;img src=x onerror=alert(1)&gt;}\)")
+    assert out.startswith("<math") and "<img" not in out  # the words are text in <mtext>
+
+
+# Runs in the page: every formula inside the cards' shadow roots, its size, and any TeX left.
+MATH_PROBE = """<script>
+const found = [];
+let raw = 0;
+for (const host of document.querySelectorAll(".pv-host")) {
+  for (const math of host.shadowRoot.querySelectorAll("math")) {
+    const box = math.getBoundingClientRect();
+    found.push([Math.round(box.width), Math.round(box.height)]);
+  }
+  raw += host.shadowRoot.textContent.split("\\\\(").length - 1;
+}
+document.body.setAttribute("data-math", JSON.stringify({found: found, raw: raw}));
+</script>"""
+
+
+def test_chromium_lays_out_the_formulas(tmp_path: Path, chromium: str) -> None:
+    import json
+
+    root = make_course(tmp_path)
+    out = tmp_path / "cards.html"
+    assert run_cli("preview", "-o", str(out), cwd=root).returncode == 0
+    page = out.read_text(encoding="utf-8").replace("</body>", MATH_PROBE + "</body>")
+    out.write_text(page, encoding="utf-8")
+    result = run_chromium(chromium, tmp_path, "--window-size=1000,1400", "--dump-dom", out.as_uri())
+    found = re.search(r'data-math="([^"]*)"', result.stdout)
+    assert found, "the probe did not run"
+    probe = json.loads(html.unescape(found.group(1)))
+    # Q2's prompt (front, and again on the back) and its answer: each a formula with a size.
+    assert len(probe["found"]) >= 3
+    assert all(width > 10 and height > 5 for width, height in probe["found"]), probe
+    assert probe["raw"] == 0  # no `\(` left as text

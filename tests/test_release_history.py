@@ -121,6 +121,7 @@ def test_shipped_deck_verifies_clean(tmp_path: Path) -> None:
     course = tmp_path / "course"
     shutil.copytree(ROOT / "content", course / "content")
     shutil.copytree(ROOT / "decks", course / "decks")
+    shutil.copytree(ROOT / "card_templates", course / "card_templates")  # the deck's templates
     result = run_cli("build", "decks/mlops.yaml", "-o", str(tmp_path / "dist"), cwd=course)
     assert result.returncode == 0, result.stderr
     # The committed lock's GUIDs are kept, whatever format it was written in (issue 18).

@@ -48,7 +48,10 @@ _MAGIC = b"mlops-cards-cache 2\n"  # 2: an HMAC, not a plain digest
 _DIGEST = 32
 _PACKAGE = "mlops_cards."
 # Libraries whose version can change what the tool reads or writes.
-_LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "pyyaml", "pygments", "nh3", "emoji", "genanki")
+_LIBRARIES = (
+    *("markdown-it-py", "mdit-py-plugins", "pyyaml", "pygments", "nh3", "emoji", "genanki"),
+    "jinja2",  # renders the checklists the cache keeps
+)
 T = TypeVar("T")
 
 

@@ -17,11 +17,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from markupsafe import Markup
+
 from mlops_cards import __version__
 from mlops_cards.atomic import write_atomic
 from mlops_cards.epoch import build_date
 from mlops_cards.errors import CardsError, UsageError
+from mlops_cards.manifest import CardKinds
 from mlops_cards.models import Card, LessonContent
+from mlops_cards.pages import html_filter, render
 from mlops_cards.parallel import precompute
 
 if TYPE_CHECKING:  # imported when an item text needs it: a cached build never does
@@ -78,7 +82,8 @@ class Sheet:
     task_groups: tuple[TaskGroup, ...]
     questions: tuple[Item, ...]
     terms: tuple[TermRow, ...]
-    cards: int
+    cards: int  # Anki's cards and notes of the lesson (a term may make a cloze and a reverse)
+    notes: int = 0
 
     @property
     def task_count(self) -> int:
@@ -96,6 +101,7 @@ class Counts:
     tasks: int
     questions: int
     terms: int
+    notes: int
     cards: int
 
     def items(self) -> list[tuple[int, str]]:
@@ -106,6 +112,7 @@ class Counts:
             (self.tasks, "task"),
             (self.questions, "question"),
             (self.terms, "term"),
+            (self.notes, "note"),
             (self.cards, "card"),
         ]
 
@@ -157,8 +164,9 @@ def _card_index(content: LessonContent) -> dict[tuple[str, str], Card]:
     return {(card.kind, card.key): card for card in content.cards}
 
 
-def sheet_for(content: LessonContent) -> Sheet:
-    """What one lesson's page shows: objectives, tasks by section, questions and terms to know."""
+def sheet_for(content: LessonContent, anki: tuple[int, int] | None = None) -> Sheet:
+    """What one lesson's page shows: objectives, tasks by section, questions and terms to know.
+    `anki`: the lesson's (notes, cards) in the deck; without it, one of each per card."""
     lesson = content.lesson
     cards = _card_index(content)
     objectives = tuple(
@@ -201,7 +209,8 @@ def sheet_for(content: LessonContent) -> Sheet:
         task_groups=tuple(TaskGroup(section, tuple(items)) for section, items in groups),
         questions=questions,
         terms=tuple(terms),
-        cards=len(content.cards),
+        notes=anki[0] if anki else len(content.cards),
+        cards=anki[1] if anki else len(content.cards),
     )
 
 
@@ -209,12 +218,19 @@ def sheet_for(content: LessonContent) -> Sheet:
 Sheets = tuple[list[Sheet], list[Sheet]]
 
 
-def sheets_for(lessons: Sequence[LessonContent]) -> Sheets:
+def sheets_for(
+    lessons: Sequence[LessonContent],
+    kinds: CardKinds | None = None,
+    card_templates: Path | None = None,
+) -> Sheets:
     """The sheets to print, and the lessons left out because they have nothing to tick.
 
     Index pages and READMEs are lessons too; a page saying "nothing here" would waste paper.
+    `kinds` and `card_templates` are the deck's (default: the manifest's defaults), for the
+    counts of notes and cards.
     """
-    sheets = [sheet_for(content) for content in lessons]
+    counts = deck_counts(lessons, kinds or CardKinds(), card_templates)
+    sheets = [sheet_for(content, counts.get(content.lesson.id)) for content in lessons]
     return [s for s in sheets if not s.is_empty], [s for s in sheets if s.is_empty]
 
 
@@ -225,13 +241,57 @@ def count(sheets: Sequence[Sheet]) -> Counts:
         tasks=sum(s.task_count for s in sheets),
         questions=sum(len(s.questions) for s in sheets),
         terms=sum(len(s.terms) for s in sheets),
+        notes=sum(s.notes for s in sheets),
         cards=sum(s.cards for s in sheets),
     )
 
 
-def describe(lessons: Sequence[LessonContent]) -> str:
+def deck_counts(
+    lessons: Sequence[LessonContent], kinds: CardKinds, templates: Path | None = None
+) -> dict[str, tuple[int, int]]:
+    """(notes, cards) of each lesson (by id) in a deck of `kinds`, counted as Anki counts them:
+    the notes `build` makes, and for each the cards Anki generates from its note type (a
+    reverse term card, one card per cloze number)."""
+    from mlops_cards.notes import NoteBuilder, order_lessons
+    from mlops_cards.notetypes import load_note_types
+    from mlops_cards.render import CardRenderer
+    from mlops_cards.templating import render_cards
+
+    class Unrendered(CardRenderer):  # which cards exist does not depend on the fields' HTML
+        def html(self, markdown: str, *, source: Path, line: int) -> str:
+            return markdown
+
+    notetypes = load_note_types(templates)
+    by_id = {t.model_id: t for t in notetypes.values()}
+    builder = NoteBuilder(notetypes, Unrendered(Path.cwd()), kinds)
+    counts: dict[str, tuple[int, int]] = {}
+    # Which cards a note has depends on which fields are empty, and for a cloze on its numbers.
+    known: dict[tuple[object, ...], int] = {}
+    for note in builder.notes(order_lessons("deck", list(lessons))):
+        notetype = by_id[note.notetype]
+        shape: tuple[object, ...] = (note.notetype, *(bool(f.strip()) for f in note.fields))
+        if notetype.is_cloze:
+            shape += tuple(sorted(set(_CLOZE_NUMBER.findall(" ".join(note.fields)))))
+        if shape not in known:
+            known[shape] = len(
+                render_cards(
+                    [(t.name, t.qfmt, t.afmt) for t in notetype.templates],
+                    dict(zip(notetype.field_names, note.fields, strict=True)),
+                    {},
+                    is_cloze=notetype.is_cloze,
+                )
+            )
+        notes_before, cards_before = counts.get(note.lesson_id, (0, 0))
+        counts[note.lesson_id] = (notes_before + 1, cards_before + known[shape])
+    return counts
+
+
+_CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
+
+
+def describe(lessons: Sequence[LessonContent], kinds: CardKinds | None = None) -> str:
     """What a checklist of `lessons` holds, in words: "2 lessons, 7 objectives, ..."."""
-    sheets, left_out = sheets_for(lessons)
+    sheets, left_out = sheets_for(lessons, kinds)
     text = ", ".join(count(sheets).phrases())
     return f"{text} ({len(left_out)} left out: nothing to tick)" if left_out else text
 
@@ -315,150 +375,80 @@ def _prose_html(markdown: str) -> list[str]:
 
 
 # --- HTML --------------------------------------------------------------------------------------
+# The page is made from the Jinja2 templates in `templates/` (checklist.html, checklist-cover.html,
+# checklist-lesson.html, checklist.css); a course may override them (`page_templates:`).
 
-_CSS = """
-@page { size: %(size)s; margin: 14mm 17mm 15mm; }
-@page {
-  @bottom-right { content: counter(page); font: 8pt "DejaVu Sans", sans-serif; }
-  @top-right { content: string(lesson, first-except); font: 8pt "DejaVu Sans", sans-serif; }
-}
-.lesson h2 { string-set: lesson content(); }
-html {
-  font-family: "DejaVu Sans", "Liberation Sans", "Helvetica Neue", Arial, sans-serif;
-  font-size: 9.5pt; line-height: 1.35; color: #000; background: #fff;
-}
-body { margin: 0; overflow-wrap: anywhere; }
-.sheet + .sheet { break-before: page; }
-h1, h2, h3, h4 { line-height: 1.2; break-after: avoid; font-weight: bold; }
-h1 { font-size: 2.5em; margin: 0 0 .2em; }
-h2 { font-size: 1.6em; margin: 0 0 .2em; padding-bottom: .25em; border-bottom: 2px solid #000; }
-h3 {
-  font-size: 1em; margin: 1em 0 .3em; text-transform: uppercase; letter-spacing: .06em;
-}
-h4 { font-size: 1em; font-style: italic; font-weight: normal; margin: .6em 0 .15em; }
-p { margin: .4em 0; }
-a { color: inherit; text-decoration: underline; }
-code, pre { font-family: "DejaVu Sans Mono", "Liberation Mono", Menlo, monospace; font-size: 88%%; }
-pre.code {
-  white-space: pre-wrap; overflow-wrap: anywhere; margin: .3em 0 .2em; padding: .1em 0 .1em .7em;
-  border-left: 2px solid #000;
-}
-.lesson-meta, .muted { font-size: .9em; color: #333; margin: 0 0 .6em; }
-ul.checks { list-style: none; margin: 0 0 .3em; padding: 0; }
-ul.checks > li {
-  position: relative; margin: .2em 0; padding-left: 1.75em; break-inside: avoid;
-  min-width: 0;
-}
-ul.checks > li::before {
-  content: ""; position: absolute; left: 0; top: .16em; width: .95em; height: .95em;
-  border: 1.4px solid #000; border-radius: 1.5px; box-sizing: border-box; background: #fff;
-}
-%(depths)s
-.label { font-weight: bold; margin-right: .35em; }
-.term-name { font-weight: bold; }
-.card {
-  display: inline-block; margin-left: .45em; padding: 0 .35em; border: 1px solid #000;
-  border-radius: 3px; font-size: .72em; line-height: 1.35; letter-spacing: .08em;
-  text-transform: uppercase; vertical-align: .1em; white-space: nowrap;
-}
-.cover { padding-top: 8mm; }
-.cover .kicker { font-size: 1.05em; letter-spacing: .12em; text-transform: uppercase; margin: 0; }
-.cover .built { margin: .2em 0 1.2em; }
-.cover dl.counts { display: flex; flex-wrap: wrap; margin: 0 0 1em; padding: 0; }
-.cover dl.counts div {
-  border: 1px solid #000; padding: .35em .6em; margin: 0 .5em .5em 0; min-width: 4.8em;
-}
-.cover dt { font-size: .82em; text-transform: uppercase; letter-spacing: .06em; }
-.cover dd { margin: 0; font-size: 1.7em; font-weight: bold; }
-.legend { margin: 0 0 1.4em; }
-.legend p { margin: .25em 0; }
-.legend .box {
-  display: inline-block; width: .95em; height: .95em; border: 1.4px solid #000;
-  box-sizing: border-box; vertical-align: -.12em; margin-right: .3em;
-}
-table.contents { border-collapse: collapse; width: 100%%; margin: .4em 0 1.4em; font-size: .92em; }
-table.contents th, table.contents td {
-  text-align: right; padding: .12em .4em; border-bottom: 1px solid #999;
-}
-table.contents th, table.contents td { overflow-wrap: normal; }
-table.contents td + td { white-space: nowrap; }
-table.contents th:first-child, table.contents td:first-child { text-align: left; width: 100%%; }
-table.contents thead th { border-bottom: 1.5px solid #000; font-size: .88em; }
-@media print {
-  a[href^="http"]::after {
-    content: " (" attr(href) ")"; font-size: 85%%; overflow-wrap: anywhere;
-  }
-}
-@media screen {
-  html { background: #e9e7e1; font-size: 15px; line-height: 1.45; }
-  body { max-width: 52rem; margin: 2rem auto; padding: 0 1rem; }
-  .sheet {
-    background: #fff; padding: 2.5rem 3rem; margin: 0 0 2rem; border-radius: 4px;
-    box-shadow: 0 1px 3px rgba(0, 0, 0, .18);
-  }
-  .cover { padding-top: 3rem; }
-  a { color: #0b4f9c; }
-}
-@media screen and (max-width: 40rem) {
-  body { margin: 0; padding: 0; }
-  .sheet { padding: 1.5rem 1.1rem; border-radius: 0; }
-  table.contents { font-size: .72em; }
-  table.contents th, table.contents td { padding: .12em .2em; }
-}
-"""
+html_filter("inline")(inline_html)
+html_filter("block")(_block_html)
+html_filter("without_emoji")(lambda text: html.escape(without_emoji(text)))
+
+_CARD_MARK = Markup('<span class="card" title="has a flashcard">card</span>')
 
 
-def _css(paper: Paper) -> str:
-    depths = "\n".join(
-        f"ul.checks > li.d{n} {{ margin-left: {1.6 * n:.1f}em; }}" for n in range(1, MAX_DEPTH + 1)
-    )
+def _css(paper: Paper, folder: Path | None = None) -> str:
     size = {"a4": "A4", "letter": "letter"}[paper]
-    return (_CSS % {"size": size, "depths": depths}).strip()
+    return render("checklist.css", folder, size=size, max_depth=MAX_DEPTH).strip()
 
 
-_CARD_MARK = '<span class="card" title="has a flashcard">card</span>'
+def _lesson_html(job: tuple[Sheet, tuple[bool, bool, bool]], folder: Path | None = None) -> str:
+    """One sheet; `job` is the sheet and its layout (see `shares_page`)."""
+    sheet, (shared, short, dense) = job
+    values = {"sheet": sheet, "meta": _lesson_meta(sheet), "card_mark": _CARD_MARK}
+    values.update(shared=shared, short=short, dense=dense)
+    return render("checklist-lesson.html", folder, **values).removesuffix("\n")
 
 
-def _li(body: str, item: Item, extra_class: str = "") -> str:
-    classes = " ".join(c for c in (f"d{item.depth}" if item.depth else "", extra_class) if c)
-    attr = f' class="{classes}"' if classes else ""
-    mark = _CARD_MARK if item.card else ""
-    return f"<li{attr}>{body}{mark}</li>"
+# Page packing. A lesson starts a new page, except a short one, which may follow the sheet
+# before it on the same page: a deck of short lessons then prints no near-empty pages. Whether
+# it fits is estimated in printed lines (at 9pt, on the narrower, shorter of A4 and Letter);
+# a short sheet is never split (CSS), so an estimate that is off moves it to the next page.
+PAGE_LINES = 60  # lines of 9pt text on a page, less some slack
+SHORT_LINES = PAGE_LINES // 2  # a sheet this long or shorter may share a page
+# A sheet estimated a little over a page is printed in smaller type instead of spilling a few
+# lines onto a page of their own (estimates run about 10% over the lines printed on A4).
+FULL_LINES = 68  # about what one A4 page holds, less some slack
+DENSE_LINES = 90  # up to this, smaller type (8.2pt, tighter lines) still fits one page
+LINE_CHARS = 95  # characters of item text on a line of the sheet's column
 
 
-def _lesson_html(sheet: Sheet) -> str:
-    esc = html.escape
-    out = [f'<section class="sheet lesson" id="lesson-{esc(sheet.lesson_id)}">']
-    out.append(f"<h2>{inline_html(sheet.title)}</h2>")
-    out.append(f'<p class="lesson-meta">{esc(_lesson_meta(sheet))}</p>')
-    if sheet.objectives:
-        out.append('<h3>Objectives</h3>\n<ul class="checks objectives">')
-        out.extend(_li(inline_html(item.text), item) for item in sheet.objectives)
-        out.append("</ul>")
+def _item_lines(text: str) -> float:
+    lines = text.split("\n")
+    return sum(max(1, -(-len(line) // LINE_CHARS)) for line in lines) + 0.15
+
+
+def sheet_lines(sheet: Sheet) -> float:
+    """About how many printed lines `sheet` takes (title, sections, items). Item texts are
+    measured as Markdown: about as long as printed, where a link's address is printed too."""
+    lines = 3.5  # title, its rule and the counts under it
+    for items in (sheet.objectives, sheet.questions):
+        if items:
+            lines += 1.6 + sum(_item_lines(i.text + "    ") for i in items)
     if sheet.task_groups:
-        out.append("<h3>Tasks</h3>")
+        lines += 1.6
         for group in sheet.task_groups:
-            if group.section:
-                out.append(f"<h4>{inline_html(group.section)}</h4>")
-            out.append('<ul class="checks tasks">')
-            out.extend(_li(inline_html(item.text), item) for item in group.items)
-            out.append("</ul>")
-    if sheet.questions:
-        out.append('<h3>Questions</h3>\n<ul class="checks questions">')
-        for item in sheet.questions:
-            label = f'<span class="label">{esc(item.label)}</span>' if item.label else ""
-            out.append(_li(label + _block_html(item.text), item))
-        out.append("</ul>")
+            lines += 1.3 if group.section else 0
+            lines += sum(_item_lines(i.text + " " * (4 * i.depth)) for i in group.items)
     if sheet.terms:
-        out.append('<h3>Terms to know</h3>\n<ul class="checks terms">')
-        for term in sheet.terms:
-            body = f'<span class="term-name">{inline_html(term.name)}</span>'
-            if term.definition:
-                body += f" — {inline_html(term.definition)}"
-            out.append(_li(body, Item(term.name, term.card)))
-        out.append("</ul>")
-    out.append("</section>")
-    return "\n".join(out)
+        lines += 1.6 + sum(_item_lines(f"{t.name} — {t.definition}") for t in sheet.terms)
+    return lines
+
+
+def cover_lines(sheets: Sequence[Sheet]) -> float:
+    return 17 + 1.1 * len(sheets)
+
+
+def shares_page(sheets: Sequence[Sheet]) -> list[tuple[bool, bool, bool]]:
+    """For each sheet: whether it follows the one before on the same page (the cover first),
+    whether it is short (never split), and whether it is printed dense (to fit one page)."""
+    used = cover_lines(sheets)
+    result = []
+    for sheet in sheets:
+        lines = sheet_lines(sheet)
+        short = lines <= SHORT_LINES
+        fits = short and used + 2 + lines <= PAGE_LINES
+        result.append((fits, short, FULL_LINES < lines <= DENSE_LINES))
+        used = used + 2 + lines if fits else lines
+    return result
 
 
 def _lesson_meta(sheet: Sheet) -> str:
@@ -468,50 +458,22 @@ def _lesson_meta(sheet: Sheet) -> str:
         sheet.task_count,
         len(sheet.questions),
         len(sheet.terms),
+        sheet.notes,
         sheet.cards,
     )
     return " · ".join(counts.phrases()[1:])
 
 
 def _cover_html(
-    title: str, sheets: Sequence[Sheet], left_out: Sequence[Sheet], built: datetime
+    title: str,
+    sheets: Sequence[Sheet],
+    left_out: Sequence[Sheet],
+    built: datetime,
+    folder: Path | None = None,
 ) -> str:
-    esc = html.escape
-    counts = count(sheets)
-    tiles = "".join(
-        f"<div><dt>{esc(word.capitalize())}s</dt><dd>{n}</dd></div>" for n, word in counts.items()
-    )
-    rows = "\n".join(
-        f"<tr><td>{inline_html(s.title)}</td><td>{len(s.objectives)}</td><td>{s.task_count}</td>"
-        f"<td>{len(s.questions)}</td><td>{len(s.terms)}</td><td>{s.cards}</td></tr>"
-        for s in sheets
-    )
-    return f"""<header class="sheet cover">
-<p class="kicker">Checklist</p>
-<h1>{esc(without_emoji(title))}</h1>
-<p class="built">Built {built.strftime("%Y-%m-%d")}</p>
-<dl class="counts">{tiles}</dl>
-<div class="legend">
-<p><span class="box"></span>Tick the box when you are done with the item.</p>
-<p>{_CARD_MARK} This item has a flashcard in the Anki deck: review it there.</p>
-<p>Web links are printed with their address in brackets after the link text.</p>
-</div>
-<table class="contents">
-<thead><tr><th>Lesson</th><th>Objectives</th><th>Tasks</th><th>Questions</th><th>Terms</th>\
-<th>Cards</th></tr></thead>
-<tbody>
-{rows}
-</tbody>
-</table>
-{_left_out_html(left_out)}
-</header>"""
-
-
-def _left_out_html(left_out: Sequence[Sheet]) -> str:
-    if not left_out:
-        return ""
-    titles = ", ".join(inline_html(s.title) for s in left_out)
-    return f'<p class="muted">Left out, nothing to tick: {titles}.</p>'
+    values = {"title": title, "built": built, "counts": count(sheets), "sheets": sheets}
+    values.update(left_out=left_out, card_mark=_CARD_MARK)
+    return render("checklist-cover.html", folder, **values).removesuffix("\n")
 
 
 def render_html(
@@ -522,36 +484,32 @@ def render_html(
     paper: Paper = "a4",
     jobs: int = 1,
     prepared: Sheets | None = None,
+    templates: Path | None = None,
 ) -> str:
     """The whole checklist as one self-contained HTML page: a cover, then one sheet per lesson.
 
     `paper` sets the `@page` size ("a4" or "letter"); the margins suit both, so a sheet made for
     one paper prints without clipping on the other. `jobs` > 1 renders the sheets in that many
-    processes. `prepared`: `sheets_for(lessons)`, when the caller has it already.
+    processes. `prepared`: `sheets_for(lessons)`, when the caller has it already. `templates`:
+    a folder whose page templates replace the package's own (same file names).
     """
     if paper not in PAPERS:
         raise CardsError(f"unknown paper size {paper!r} (use one of: {', '.join(PAPERS)})")
     sheets, left_out = prepared if prepared is not None else sheets_for(lessons)
-    cover = _cover_html(title, sheets, left_out, build_date)
-    made = precompute(_lesson_html, sheets, jobs)
-    pages = [m if m is not None else _lesson_html(s) for m, s in zip(made, sheets, strict=True)]
-    body = "\n".join([cover, *pages])
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="mlops-cards {__version__}">
-<title>{html.escape(without_emoji(title))} — checklist</title>
-<style>
-{_css(paper)}
-</style>
-</head>
-<body>
-{body}
-</body>
-</html>
-"""
+    cover = _cover_html(title, sheets, left_out, build_date, templates)
+    one = functools.partial(_lesson_html, folder=templates)
+    jobs_list = list(zip(sheets, shares_page(sheets), strict=True))
+    made = precompute(one, jobs_list, jobs)
+    pages = [m if m is not None else one(j) for m, j in zip(made, jobs_list, strict=True)]
+    return render(
+        "checklist.html",
+        templates,
+        title=title,
+        version=__version__,
+        css=Markup(_css(paper, templates)),
+        cover=Markup(cover),
+        lessons=[Markup(page) for page in pages],
+    )
 
 
 # --- Markdown ----------------------------------------------------------------------------------
@@ -719,15 +677,21 @@ def checklist_files(
     built: datetime | None = None,
     paper: Paper = "a4",
     jobs: int = 1,
+    templates: Path | None = None,
+    kinds: CardKinds | None = None,
+    card_templates: Path | None = None,
 ) -> dict[str, bytes]:
     """Every format's checklist in memory, by file name `<base_name>-checklist.<ext>`.
 
     `build` renders these with the decks and writes them together, so a missing WeasyPrint
-    (or any other failure) leaves no half-written set behind.
+    (or any other failure) leaves no half-written set behind. `templates`: the page templates'
+    folder; `kinds`, `card_templates`: the deck's, for its counts of notes and cards.
     """
     built = built or build_date()
-    sheets = sheets_for(lessons)
-    page = render_html(title, lessons, built, paper=paper, jobs=jobs, prepared=sheets)
+    sheets = sheets_for(lessons, kinds, card_templates)
+    page = render_html(
+        title, lessons, built, paper=paper, jobs=jobs, prepared=sheets, templates=templates
+    )
     renderers: dict[str, Callable[[], bytes]] = {
         "html": page.encode,
         "md": lambda: render_markdown(title, lessons, built, sheets).encode(),

@@ -416,9 +416,10 @@ def checklist(
 
     PATHS are lessons or directories of lessons (default: those of every deck in decks/, else
     content/); each lesson's author YAML (lesson.yaml) says which items have a flashcard. .html
-    is one self-contained page for print (A4 or Letter, a page per lesson), .md a GitHub task
-    list, .pdf needs WeasyPrint (pip install 'mlops-cards[pdf]'). `-o -` writes it to standard
-    output (Markdown unless --format says otherwise). SOURCE_DATE_EPOCH sets the build date.
+    is one self-contained page for print (A4 or Letter, each lesson on a new page unless short),
+    .md a GitHub task list, .pdf needs WeasyPrint (pip install 'mlops-cards[pdf]'). `-o -`
+    writes it to standard output (Markdown unless --format says otherwise). SOURCE_DATE_EPOCH
+    sets the build date.
     Exits 1 on errors in the lessons or their YAML (nothing is written), 2 on an unknown output
     format.
     """

@@ -779,10 +779,16 @@ def _shorten(text: str, width: int = 70) -> str:
 
 def lesson_summary(lesson: Lesson) -> str:
     """A readable summary: counts, then each objective, question and term with its line."""
+    sort = f", sort {lesson.sort}" if lesson.sort is not None else ""
+    counts = (
+        (len(lesson.objectives), "objective"),
+        (len(lesson.questions), "question"),
+        (len(lesson.terms), "term"),
+        (len(lesson.tasks), "task"),
+    )
     lines = [
-        f"{lesson.path}: {lesson.title or '(no title)'} [id {lesson.id}, sort {lesson.sort}]",
-        f"  {len(lesson.objectives)} objectives, {len(lesson.questions)} questions, "
-        f"{len(lesson.terms)} terms, {len(lesson.tasks)} tasks",
+        f"{lesson.path}: {lesson.title or '(no title)'} [id {lesson.id}{sort}]",
+        "  " + ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts),
     ]
     lines += [f"  objective {o.key} (line {o.line}): {_shorten(o.text)}" for o in lesson.objectives]
     lines += [f"  question {q.key} (line {q.line}): {_shorten(q.text)}" for q in lesson.questions]

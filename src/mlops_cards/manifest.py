@@ -26,6 +26,7 @@ CARD_KINDS = ("questions", "objectives", "terms", "reverse", "cloze")
 _KEYS = (
     *("name", "description", "lessons", "cards", "templates", "output", "id", "checklists"),
     "quality",
+    "page_templates",
 )
 QUALITY_KEYS = ("max_answer_words", "max_list_items")
 CHECKLIST_FORMATS = ("html", "md", "pdf")
@@ -71,6 +72,7 @@ class DeckManifest:
     output: str  # base name of the outputs
     checklists: tuple[str, ...] = CHECKLIST_FORMATS  # formats of `<output>-checklist.<ext>`
     quality: QualitySettings = QualitySettings()
+    page_templates: Path | None = None  # overrides of the checklist's page templates (pages.py)
 
     @property
     def lock_path(self) -> Path:
@@ -206,6 +208,12 @@ class _Reader:
         templates = self.path.parent / templates_text if templates_text else None
         if templates is not None and not templates.is_dir():
             self.error(values["templates"][0], f"templates folder `{templates_text}` not found")
+        pages_text = self._string(values, "page_templates")
+        page_templates = self.path.parent / pages_text if pages_text else None
+        if page_templates is not None and not page_templates.is_dir():
+            self.error(
+                values["page_templates"][0], f"page templates folder `{pages_text}` not found"
+            )
         deck_id = self._deck_id(values, name)
         lessons = self._lessons(values, root)
         cards = self._cards(values)
@@ -224,6 +232,7 @@ class _Reader:
             output,
             checklists,
             quality,
+            page_templates,
         )
 
     def _quality(self, values: dict[str, tuple[yaml.Node, Any]]) -> QualitySettings:

@@ -265,6 +265,8 @@ class _Merger:
                 accept=extra.accept,
             )
             self.add_card(card, self.at(extra.line))
+        if sidecar.unreadable:  # its one error is what to fix; item warnings would bury it
+            self.diagnostics = [*self.lesson.diagnostics, *sidecar.diagnostics]
         lesson = self.lesson
         if lesson.id != self.lesson_id:
             lesson = dataclasses.replace(lesson, id=self.lesson_id)

@@ -210,8 +210,9 @@ def _checklists(
     pdf = ""
     if "pdf" in formats:  # the PDF, or the warning instead of it, depends on WeasyPrint
         pdf = repr(_weasyprint_version())
-    head = repr((manifest.name, manifest.output, formats, now, pdf))
-    store = cache if None not in keys else Cache(None)
+    head = repr((manifest.name, manifest.output, formats, now, pdf, manifest.cards))
+    # A course's own page templates are not in the tool's fingerprint: not kept.
+    store = cache if None not in keys and not manifest.page_templates else Cache(None)
     entry = store.memo(
         "checklists",
         [head, *(k or "" for k in keys)],
@@ -245,7 +246,15 @@ def _make_checklists(
             skipped = (f"checklist PDF skipped: {exc}",)
     built = datetime.fromtimestamp(now, timezone.utc)
     files = checklist_files(
-        manifest.name, contents, manifest.output, formats, built=built, jobs=jobs
+        manifest.name,
+        contents,
+        manifest.output,
+        formats,
+        built=built,
+        jobs=jobs,
+        templates=manifest.page_templates,
+        kinds=manifest.cards,  # the checklist counts the deck's notes and cards as Anki does
+        card_templates=manifest.templates,
     )
     return _Checklists(tuple(files.items()), skipped)
 

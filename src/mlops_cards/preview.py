@@ -6,9 +6,10 @@ scratch collection, and each card's question and answer taken from Anki (cloze a
 cards included). Without it, our own small template renderer (`templating.py`) fills the same
 templates; the page says which renderer made it.
 
-The page needs no network: images are inlined as data: URIs, MathJax is not loaded (math stays
-as `\\(…\\)` text). The cards of one kind sit in a shadow root (declarative shadow DOM) with
-their note type's CSS and Anki's `.card` class, so the card style applies as in Anki and the
+The page needs no network: images are inlined as data: URIs, and math (`\\(…\\)`, `\\[…\\]`, what
+Anki's MathJax typesets) is converted to MathML by latex2mathml, which browsers draw
+themselves. The cards of one kind sit in a shadow root (declarative shadow DOM) with their
+note type's CSS and Anki's `.card` class, so the card style applies as in Anki and the
 page's own style cannot leak in.
 """
 
@@ -19,7 +20,6 @@ import html
 import mimetypes
 import re
 import tempfile
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,6 +32,7 @@ from mlops_cards.errors import CardsError, UsageError
 from mlops_cards.manifest import DeckManifest
 from mlops_cards.models import LessonContent, NoteKind, card_kind_of
 from mlops_cards.notetypes import NoteType
+from mlops_cards.pages import html_filter, render
 from mlops_cards.stages import (
     DeckNotes,
     export_deck,
@@ -41,7 +42,6 @@ from mlops_cards.stages import (
     validate_deck,
 )
 from mlops_cards.templating import RenderedCard, render_cards
-from mlops_cards.text import plural
 from mlops_cards.verify import imported_collection
 
 __all__ = [
@@ -111,6 +111,7 @@ class Preview:
     decks: tuple[PreviewDeck, ...]
     engine: Literal["anki", "ours"]
     renderer: str  # what the page says about the renderer
+    page_templates: Path | None = None  # a manifest's `page_templates:`, for preview.html
 
     def summary(self) -> str:
         cards = sum(d.cards for d in self.decks)
@@ -165,10 +166,14 @@ def _engine(choice: RendererChoice) -> Literal["anki", "ours"]:
 
 def _renderer_description(engine: Literal["anki", "ours"]) -> str:
     if engine == "ours":
-        return (
-            "mlops-cards' own template renderer (install the Anki engine, "
-            "pip install 'mlops-cards[anki]', to render through Anki itself)"
-        )
+        try:
+            import anki.collection  # noqa: F401
+        except ImportError:
+            return (
+                "mlops-cards' own template renderer (install the Anki engine, "
+                "pip install 'mlops-cards[anki]', to render through Anki itself)"
+            )
+        return "mlops-cards' own template renderer"  # chosen with --renderer ours
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -299,194 +304,113 @@ def make_preview(manifests: Sequence[DeckManifest], renderer: RendererChoice = "
     engine = _engine(renderer)
     sources = [_deck_source(m) for m in manifests]  # every deck loads before any renders
     decks = tuple(_preview_deck(s, engine) for s in sources)
-    return Preview(decks, engine, _renderer_description(engine))
+    folder = next((m.page_templates for m in manifests if m.page_templates), None)
+    return Preview(decks, engine, _renderer_description(engine), folder)
 
 
 # --- the page ----------------------------------------------------------------------------------
-
-_PAGE_CSS = """
-:root { color-scheme: light; --pv-fg: #1f2328; --pv-muted: #59636e; --pv-bg: #f6f8fa;
-  --pv-rule: #d1d9e0; --pv-warn: #9a6700; }
-body.pv-night { color-scheme: dark; --pv-fg: #e6edf3; --pv-muted: #9198a1; --pv-bg: #0d1117;
-  --pv-rule: #3d444d; --pv-warn: #d29922; }
-body { margin: 0; padding: 1.5em clamp(0.5em, 3vw, 2.5em); background: var(--pv-bg);
-  color: var(--pv-fg); font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-h1 { font-size: 1.6em; margin: 0 0 0.2em; }
-h2 { font-size: 1.35em; margin: 1.6em 0 0.3em; border-bottom: 1px solid var(--pv-rule); }
-h3 { font-size: 1.15em; margin: 1.4em 0 0.2em; }
-h4 { font-size: 1em; margin: 1.2em 0 0.4em; color: var(--pv-muted); }
-.pv-muted, .pv-path { color: var(--pv-muted); font-size: 0.9em; }
-.pv-renderer { font-size: 0.9em; }
-.pv-problems { border-left: 4px solid var(--pv-warn); padding: 0.3em 1em; margin: 1em 0; }
-.pv-problems li { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.85em; }
-.pv-toolbar { margin: 0.8em 0; }
-nav ul { margin: 0.3em 0; padding-left: 1.2em; }
-"""
-
-# Inside each shadow root, before the note type's CSS (which may override it): the layout of
-# a card's two sides. The `.card` box stands for Anki's reviewer window.
-_SHADOW_CSS = """
-:host { display: block; }
-.pv-card { margin: 0 0 1.4em; }
-.pv-head { font: 13px/1.4 ui-monospace, Menlo, Consolas, monospace; color: #59636e;
-  margin: 0 0 0.3em; }
-.pv-sides { display: grid; grid-template-columns: repeat(auto-fit, minmax(20em, 1fr));
-  gap: 0.8em; align-items: start; }
-.pv-side-name { font: 12px/1.4 system-ui, sans-serif; text-transform: uppercase;
-  letter-spacing: 0.05em; color: #59636e; margin-bottom: 0.2em; }
-.pv-frame { border: 1px solid #d1d9e0; border-radius: 8px; overflow: auto; }
-.pv-frame > .card { margin: 0; padding: 1em; min-height: 4em; }
-"""
-
-_SCRIPT = """
-(function () {
-  // Browsers without declarative shadow DOM: attach the card roots by hand.
-  document.querySelectorAll("template[shadowrootmode]").forEach(function (t) {
-    var root = t.parentNode.attachShadow({ mode: "open" });
-    root.appendChild(t.content);
-    t.remove();
-  });
-  var box = document.getElementById("pv-night");
-  box.addEventListener("change", function () {
-    document.body.classList.toggle("pv-night", box.checked);
-    document.querySelectorAll(".pv-host").forEach(function (host) {
-      host.shadowRoot.querySelectorAll(".card").forEach(function (card) {
-        card.classList.toggle("nightMode", box.checked);
-        card.classList.toggle("night_mode", box.checked);
-      });
-    });
-  });
-})();
-"""
+# Made from the Jinja2 templates `templates/preview.html` (with preview.css, preview-card.css and
+# preview.js); pages.py says how a course overrides them.
 
 
 def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _kind_counts(cards: Iterable[PreviewCard]) -> str:
-    counts = Counter(card.kind for card in cards)
-    return ", ".join(f"{kind} {counts[kind]}" for kind in KIND_TITLES if counts[kind])
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
-def _card_html(card: PreviewCard) -> str:
-    body = f"card card{card.ordinal + 1}"
-    head = " · ".join(
-        _e(part) for part in (f"{card.kind} {card.key}", card.template, card.source) if part
-    )
-    sides = "".join(
-        f'<div class="pv-side"><div class="pv-side-name">{name}</div>'
-        f'<div class="pv-frame"><div class="{body}">{side}</div></div></div>'
-        for name, side in (("Front", card.front), ("Back", card.back))
-    )
-    return (
-        f'<article class="pv-card"><div class="pv-head">{head}</div>'
-        f'<div class="pv-sides">{sides}</div></article>'
-    )
+# --- math: what Anki's MathJax typesets, shown as MathML (Chromium, Firefox, Safari draw it)
 
-
-def _kind_section(kind: NoteKind, cards: list[PreviewCard]) -> str:
-    """One shadow root per kind: its note type's CSS once, then every card of that kind."""
-    styles = "\n".join(dict.fromkeys(card.css for card in cards))
-    # `</style` or `</template` in a custom template must not close our elements early.
-    styles = styles.replace("</", "<\\/")
-    body = "\n".join(_card_html(card) for card in cards).replace("</template", "&lt;/template")
-    return (
-        f"<h4>{_e(KIND_TITLES.get(kind, kind))} ({len(cards)})</h4>\n"
-        f'<div class="pv-host"><template shadowrootmode="open">'
-        f"<style>{_SHADOW_CSS}\n{styles}</style>\n{body}\n</template></div>"
-    )
-
-
-def _lesson_html(deck: PreviewDeck, lesson: PreviewLesson) -> str:
-    parts = [
-        f'<section id="{_e(_slug(deck.name + "-" + lesson.subdeck))}">',
-        f"<h3>{_e(lesson.subdeck.rsplit('::', 1)[-1])}</h3>",
-        f'<p class="pv-path">{_e(lesson.path)} · {plural(lesson.notes, "note")}, '
-        f"{plural(len(lesson.cards), 'card')}"
-        + (f": {_e(_kind_counts(lesson.cards))}" if lesson.cards else "")
-        + "</p>",
+# Anki's delimiters: \(..\) inline, \[..\] display; MathJax leaves code and pre alone.
+_CODE_BLOCK = re.compile(r"<(pre|code)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_TAG_NAME = re.compile(r"</?([A-Za-z][\w:-]*)")
+_MATHML_TAGS = frozenset(
+    [
+        "math",
+        "mrow",
+        "mi",
+        "mo",
+        "mn",
+        "ms",
+        "msub",
+        "msup",
+        "msubsup",
+        "mfrac",
+        "mtext",
+        "mtable",
+        "mtr",
+        "mtd",
+        "msqrt",
+        "mroot",
+        "mover",
+        "munder",
+        "munderover",
+        "mspace",
+        "mstyle",
+        "mpadded",
+        "mphantom",
+        "menclose",
+        "merror",
+        "semantics",
     ]
-    for kind in dict.fromkeys(card.kind for card in lesson.cards):
-        parts.append(_kind_section(kind, [c for c in lesson.cards if c.kind == kind]))
-    parts.append("</section>")
-    return "\n".join(parts)
+)
 
 
-def _problems_html(preview: Preview) -> str:
-    unanswered = [item for deck in preview.decks for item in deck.unanswered]
-    warnings = [item for deck in preview.decks for item in deck.warnings]
-    if not unanswered and not warnings:
-        return '<p class="pv-muted">Every item is answered; no warnings.</p>'
-    parts = ['<div class="pv-problems">']
-    for title, items in (("Unanswered (no card yet)", unanswered), ("Warnings", warnings)):
-        if items:
-            parts.append(f"<p><strong>{title}: {len(items)}</strong></p><ul>")
-            parts.extend(f"<li>{_e(item)}</li>" for item in items)
-            parts.append("</ul>")
-    parts.append("</div>")
-    return "\n".join(parts)
+def _mathml(match: re.Match[str]) -> str:
+    """One formula as MathML; left as written when latex2mathml cannot read it."""
+    from latex2mathml.converter import convert
+
+    inline, display = match.group(1), match.group(2)
+    tex = html.unescape(inline if inline is not None else display)
+    # `<` and `>` as commands: text in \text{} is copied into the MathML as it is.
+    tex = tex.replace("<", "\\lt ").replace(">", "\\gt ")
+    try:
+        mathml = convert(tex, display="inline" if inline is not None else "block")
+    except Exception:  # latex2mathml raises many kinds; the formula then stays as text
+        return match.group(0)
+    names = {name.lower() for name in _TAG_NAME.findall(mathml)}
+    if not names <= _MATHML_TAGS or re.search(r"\son\w*\s*=|javascript:", mathml, re.I):
+        return match.group(0)  # not the MathML we expect: show the TeX instead
+    return mathml
 
 
-def preview_html(preview: Preview) -> str:
-    """The whole page: one file, no network, works without JavaScript (night mode needs it)."""
+def math_html(card_html: str) -> str:
+    """`card_html` with its formulas typeset as MathML, outside code blocks."""
+    if "\\(" not in card_html and "\\[" not in card_html:
+        return card_html
+    parts: list[str] = []
+    pos = 0
+    for code in _CODE_BLOCK.finditer(card_html):
+        parts += [_MATH.sub(_mathml, card_html[pos : code.start()]), code.group(0)]
+        pos = code.end()
+    parts.append(_MATH.sub(_mathml, card_html[pos:]))
+    return "".join(parts)
+
+
+# Card HTML is the note type's own and shown as it is (math typeset); `</style` or
+# `</template` in a custom template must not close the page's elements early.
+html_filter("html")(math_html)
+html_filter("style_text")(lambda styles: "\n".join(styles).replace("</", "<\\/"))
+html_filter("inside_template")(lambda body: str(body).replace("</template", "&lt;/template"))
+html_filter("slug")(lambda text: _e(_slug(text)))
+
+
+def preview_html(preview: Preview, templates: Path | None = None) -> str:
+    """The whole page: one file, no network, works without JavaScript (night mode needs it).
+    `templates`: a folder whose page templates replace the package's own (same names);
+    by default the first manifest's `page_templates:`."""
     names = ", ".join(deck.name for deck in preview.decks)
-    nav = ["<nav><ul>"]
-    body = []
-    for deck in preview.decks:
-        cards = [c for lesson in deck.lessons for c in lesson.cards]
-        body.append(f"<h2>{_e(deck.name)}</h2>")
-        body.append(
-            f'<p class="pv-muted">{plural(deck.notes, "note")}, {plural(deck.cards, "card")}'
-            + (f": {_e(_kind_counts(cards))}" if cards else "")
-            + "</p>"
-        )
-        nav.append(f"<li>{_e(deck.name)}<ul>")
-        for lesson in deck.lessons:
-            anchor = _slug(deck.name + "-" + lesson.subdeck)
-            title = lesson.subdeck.rsplit("::", 1)[-1]
-            nav.append(
-                f'<li><a href="#{_e(anchor)}">{_e(title)}</a> '
-                f'<span class="pv-muted">({len(lesson.cards)})</span></li>'
-            )
-            body.append(_lesson_html(deck, lesson))
-        nav.append("</ul></li>")
-    nav.append("</ul></nav>")
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            "<head>",
-            '<meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>Card preview: {_e(names)}</title>",
-            f"<style>{_PAGE_CSS}</style>",
-            "</head>",
-            "<body>",
-            f"<h1>Card preview: {_e(names)}</h1>",
-            f'<p class="pv-renderer">Rendered by {_e(preview.renderer)}. '
-            "Math is shown as written (Anki typesets it with MathJax).</p>",
-            '<p class="pv-toolbar"><label><input type="checkbox" id="pv-night"> '
-            "Night mode</label></p>",
-            _problems_html(preview),
-            *nav,
-            *body,
-            f"<script>{_SCRIPT}</script>",
-            "</body>",
-            "</html>",
-            "",
-        ]
-    )
+    folder = templates or preview.page_templates
+    return render("preview.html", folder, preview=preview, names=names, kind_titles=KIND_TITLES)
 
 
 def card_page(card: PreviewCard, *, side: Literal["front", "back"] = "back") -> str:
     """One side of one card alone, as Anki's reviewer lays it out (`.card` on the body):
     for screenshots of single cards."""
-    content = card.front if side == "front" else card.back
+    content = math_html(card.front if side == "front" else card.back)
     css = card.css.replace("</", "<\\/")
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

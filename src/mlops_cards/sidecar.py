@@ -24,11 +24,13 @@ but blank (`""`, an empty `|` block) is an error, as it would make a card with a
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 import yaml
 
@@ -114,6 +116,34 @@ class ExtraCard:
     accept: tuple[str, ...] = ()
 
 
+class _AnswerFields(TypedDict, total=False):
+    """What an entry under `questions:`/`objectives:` said, as `Answer`'s keyword arguments."""
+
+    snapshot: str | None
+    snapshot_line: int
+    answer: str | None
+    answer_line: int
+    answer_text_line: int
+    skip: bool
+    tags: tuple[str, ...]
+    formerly: tuple[str, ...]
+    accept: tuple[str, ...]
+
+
+class _TermFields(TypedDict, total=False):
+    """What an entry under `terms:` said, as `TermEntry`'s keyword arguments."""
+
+    definition: str | None
+    bell: int | None
+    bell_line: int
+    skip: bool
+    tags: tuple[str, ...]
+    formerly: tuple[str, ...]
+    cloze: str | None
+    cloze_line: int
+    accept: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Sidecar:
     path: str  # as shown to the user
@@ -126,6 +156,7 @@ class Sidecar:
     extra: tuple[ExtraCard, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     formerly: tuple[str, ...] = ()  # `lesson: formerly:`: ids the lesson had before
+    unreadable: bool = False  # not read at all (YAML syntax, encoding, size): one error says it
 
     @property
     def has_errors(self) -> bool:
@@ -171,7 +202,8 @@ def load_sidecar(path: Path, shown: str | None = None) -> Sidecar:
 
 
 def _failed(path: str, line: int, message: str, hint: str | None, col: int = 1) -> Sidecar:
-    return Sidecar(path, diagnostics=(Diagnostic(path, line, "error", message, hint, col),))
+    error = Diagnostic(path, line, "error", message, hint, col)
+    return Sidecar(path, diagnostics=(error,), unreadable=True)
 
 
 def parse_sidecar(text: str, path: str) -> Sidecar:
@@ -188,7 +220,7 @@ def parse_sidecar(text: str, path: str) -> Sidecar:
     try:
         root = _compose(text)
     except yaml.MarkedYAMLError as exc:
-        return _failed(path, *_syntax_error(exc))
+        return _failed(path, *_syntax_error(exc, text))
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
@@ -216,11 +248,19 @@ def _compose(text: str) -> yaml.Node | None:
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str, str | None, int]:
-    """(line, message, hint, col) for a YAML syntax error, in an author's words where we can."""
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str, str | None, int]:
+    """(line, message, hint, col) for a YAML syntax error, in an author's words where we can.
+
+    PyYAML notices a mistake where the text stops making sense, often lines after the author's
+    slip: a quote or bracket left open swallows what follows. The error is moved back to where
+    that quote or bracket opened, and a bad indentation says which indentation would fit.
+    """
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or exc.context or "cannot parse"
+    opened = _left_open(exc, text)
+    if opened is not None:
+        return opened
     hint = None
     if exc.context and exc.context_mark:
         hint = f"{exc.context} at line {exc.context_mark.line + 1}"
@@ -228,7 +268,26 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str, str | None, int]
         mark = exc.context_mark  # the key missing its ':' is where the author must look
         line, col = mark.line + 1, mark.column + 1
         hint = "a key needs ':' after it; quote text that contains ': '"
-    elif "mapping values are not allowed" in problem:
+    elif "unknown escape character" in problem:
+        hint = _BACKSLASH
+    elif "expected <block end>, but found '<block mapping start>'" in problem and mark:
+        return _bad_indent(text, mark.line, "which lines up with no key above it")
+    elif "expected <block end>, but found '<scalar>'" in problem and mark:
+        before = text[: mark.index].rstrip(" ")
+        if before.endswith(("'", '"')):
+            problem = f"the text goes on after its closing {before[-1]}"
+            hint = _QUOTE_INSIDE[before[-1]]
+    elif "mapping values are not allowed" in problem and mark:
+        lines = text.splitlines()
+        here = lines[mark.line] if mark.line < len(lines) else ""
+        above = _line_above(text, mark.line)
+        first_colon = ": " not in here[: mark.column] and _KEY_LINE.match(here)
+        if first_colon and _VALUE_LINE.match(above) and _indent(here) > _indent(above):
+            return _bad_indent(
+                text,
+                mark.line,
+                "deeper than the key above it, so YAML reads it as more of that key's text",
+            )
         hint = "check the indentation, and quote text that contains ': '"
     elif "found another document" in problem:
         problem = "a second YAML document ('---') in one file"
@@ -236,6 +295,105 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str, str | None, int]
     elif "found character '\\t'" in problem:
         hint = "YAML indents with spaces, not tabs"
     return line, f"invalid YAML: {problem}", hint, col
+
+
+_BACKSLASH = "in \"double quotes\" a backslash starts an escape: write LaTeX in 'single quotes'"
+_CLOSERS = {"[": "]", "{": "}"}
+_QUOTE_INSIDE = {
+    "'": "inside 'single quotes' write an apostrophe twice (it''s), or use double quotes",
+    '"': 'inside "double quotes" write a quote as \\", or use single quotes',
+}
+_VALUE_LINE = re.compile(r"\s*(- )?[^\s#-][^:]*:\s+[^\s#|>]")  # `key: value`, whose text may go on
+_KEY_LINE = re.compile(r"\s*(- )?[^\s#-][^:]*:(\s|$)")  # `key:` or `- key:`, not text in a block
+
+
+def _left_open(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str, str | None, int] | None:
+    """The error at the quote or bracket that opened on an earlier line and was never closed."""
+    end = exc.problem_mark
+    if end is None:
+        return None
+    start = exc.context_mark
+    context = exc.context or ""
+    if start is None or start.line >= end.line or "quoted scalar" not in context:
+        start = _multiline_quote(text, end.index)
+    if start is not None and start.line < end.line:
+        quote = text[start.index]
+        where = (
+            "never closed"
+            if exc.problem == "found unexpected end of stream"
+            else (f"not closed on its line, so the text runs on to line {end.line + 1}")
+        )
+        hint = (
+            f"end the text with {quote} on line {start.line + 1}, or write it as a block after '|'"
+        )
+        if quote == '"' and "escape" in (exc.problem or ""):
+            hint += f"; {_BACKSLASH}"
+        return (
+            start.line + 1,
+            f"invalid YAML: the {quote} opened here is {where}",
+            hint,
+            start.column + 1,
+        )
+    start = exc.context_mark
+    if start is not None and start.line < end.line and "flow" in context:
+        bracket = text[start.index]
+        if bracket in _CLOSERS:
+            return (
+                start.line + 1,
+                f"invalid YAML: the '{bracket}' opened here is not closed on its line",
+                f"close it with '{_CLOSERS[bracket]}' on line {start.line + 1}",
+                start.column + 1,
+            )
+    return None
+
+
+def _multiline_quote(text: str, before: int) -> yaml.Mark | None:
+    """Where the last quoted text read before `before` opened, when it ran on over lines that
+    look like keys (`answer: ...`): a quote left open, closed by the next quote in the file."""
+    found = None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if token.start_mark.index >= before:
+                break
+            if isinstance(token, yaml.ScalarToken) and token.style in ('"', "'"):
+                inside = text[token.start_mark.index : token.end_mark.index].split("\n")[1:]
+                swallowed = any(_KEY_LINE.match(line) for line in inside)
+                found = token.start_mark if swallowed else None
+    except yaml.YAMLError:
+        pass
+    return found
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _line_above(text: str, index: int) -> str:
+    """The nearest line above line `index` (0-based) with something on it besides a comment."""
+    lines = text.splitlines()
+    for line in reversed(lines[:index]):
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line
+    return ""
+
+
+def _bad_indent(text: str, index: int, reading: str) -> tuple[int, str, str | None, int]:
+    """A line (0-based `index`) indented to match no key above it: say which indentations fit."""
+    lines = text.splitlines()
+    indent = _indent(lines[index])
+    fits: list[int] = []  # the indentation of each key still open above, innermost first
+    for line in reversed(lines[:index]):
+        if _KEY_LINE.match(line) and (not fits or _indent(line) < fits[-1]):
+            fits.append(_indent(line))
+    if not fits:
+        fits = [0]
+    outer = f", or {' or '.join(map(str, fits[1:]))} for an outer level" if fits[1:] else ""
+    return (
+        index + 1,
+        f"invalid YAML: this line is indented {indent} spaces, {reading}",
+        f"indent it {fits[0]} spaces like the key above it{outer}",
+        indent + 1,
+    )
 
 
 class _Walker:
@@ -489,6 +647,32 @@ class _Walker:
             return None, False
         return value, True
 
+    def outdented(
+        self,
+        key: str,
+        key_node: yaml.Node,
+        value: yaml.Node,
+        fields: tuple[str, ...],
+        above: yaml.Node | None,
+        kind: str,
+        owner: str,
+    ) -> bool:
+        """`answer:` indented like the entries instead of under the one above it: one error that
+        says so (rather than "not a question" and "not answered yet"); the caller makes the
+        entry above it invalid."""
+        if key not in fields or not isinstance(above, yaml.MappingNode):
+            return False
+        if isinstance(value, yaml.MappingNode):
+            return False
+        want = above.start_mark.column
+        self.error(
+            key_node,
+            f"{key!r} is indented {key_node.start_mark.column} spaces, so it reads as a {kind} "
+            f"of its own, not as part of {owner}",
+            f"indent it {want} spaces, like the lines above it",
+        )
+        return True
+
     # --- the format ------------------------------------------------------------------------
 
     def sidecar(self, root: yaml.Node | None) -> Sidecar:
@@ -514,19 +698,23 @@ class _Walker:
         terms = self.terms(parts.get("terms"))
         extra = self.extra(parts.get("extra"))
         return self.result(
-            lesson_id=lesson_id,
-            lesson_id_line=lesson_id_line,
-            tags=tags,
-            questions=questions,
-            objectives=objectives,
-            terms=terms,
-            extra=extra,
-            formerly=formerly,
+            Sidecar(
+                self.path,
+                lesson_id=lesson_id,
+                lesson_id_line=lesson_id_line,
+                tags=tags,
+                questions=questions,
+                objectives=objectives,
+                terms=terms,
+                extra=extra,
+                formerly=formerly,
+            )
         )
 
-    def result(self, **fields: object) -> Sidecar:
+    def result(self, sidecar: Sidecar | None = None) -> Sidecar:
+        """`sidecar` (default: an empty one) with every diagnostic found, each once."""
         unique = sorted(set(self.diagnostics), key=Diagnostic.sort_key)  # aliases repeat nodes
-        return Sidecar(self.path, diagnostics=tuple(unique), **fields)  # type: ignore[arg-type]
+        return dataclasses.replace(sidecar or Sidecar(self.path), diagnostics=tuple(unique))
 
     def lesson(
         self, node: yaml.Node | None
@@ -567,14 +755,19 @@ class _Walker:
         if node is None:
             return ()
         result: list[Answer] = []
+        above: yaml.Node | None = None  # the entry before, to catch its field indented too little
         for key, key_node, value in self.entries(node, section, None) or []:
+            if result and self.outdented(key, key_node, value, fields, above, kind, result[-1].key):
+                result[-1] = dataclasses.replace(result[-1], valid=False)  # no card, no warning
+                continue
+            above = value
             owner = f"{kind} {key}"
             line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
             items = self.entries(value, owner, fields)
             if items is None:
                 result.append(Answer(key, line, col, valid=False))
                 continue
-            entry: dict[str, object] = {}
+            entry: _AnswerFields = {}
             valid = True
             for field, _, field_node in items:
                 field_line = field_node.start_mark.line + 1
@@ -604,14 +797,21 @@ class _Walker:
                     entry["accept"] = accept or ()
                     valid = valid and accept is not None
             valid = valid and len(items) == _len(value)
-            result.append(Answer(key, line, col, valid=valid, **entry))  # type: ignore[arg-type]
+            result.append(Answer(key, line, col, valid=valid, **entry))
         return tuple(result)
 
     def terms(self, node: yaml.Node | None) -> tuple[TermEntry, ...]:
         if node is None:
             return ()
         result: list[TermEntry] = []
+        above: yaml.Node | None = None
         for name, key_node, value in self.entries(node, "terms", None) or []:
+            if result and self.outdented(
+                name, key_node, value, TERM_FIELDS, above, "term", result[-1].name
+            ):
+                result[-1] = dataclasses.replace(result[-1], valid=False)
+                continue
+            above = value
             owner = f"term {name!r}"
             line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
             if not name.strip():
@@ -621,7 +821,7 @@ class _Walker:
             if items is None:
                 result.append(TermEntry(name, line, col, valid=False))
                 continue
-            entry: dict[str, object] = {}
+            entry: _TermFields = {}
             valid = len(items) == _len(value)
             for field, _, field_node in items:
                 if field == "definition":
@@ -647,7 +847,7 @@ class _Walker:
                     tags = self.tag_list(field_node)
                     entry["tags"], ok = tags or (), tags is not None
                 valid = valid and ok
-            result.append(TermEntry(name, line, col, valid=valid, **entry))  # type: ignore[arg-type]
+            result.append(TermEntry(name, line, col, valid=valid, **entry))
         return tuple(result)
 
     def extra(self, node: yaml.Node | None) -> tuple[ExtraCard, ...]:
