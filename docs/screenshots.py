@@ -53,6 +53,20 @@ SHOTS: list[tuple[str, str, str, str, str, Literal["front", "back"]]] = [
 ]
 
 
+# Headless and offline: without the background-networking flags Chromium keeps trying to
+# reach hosts this machine cannot see.
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
 def find_card(
     cards: list[tuple[str, PreviewCard]], lesson: str, kind: str, key: str, template: str
 ) -> PreviewCard:
@@ -70,14 +84,7 @@ def screenshot(chromium: str, page: Path, png: Path, profile: Path) -> None:
     subprocess.run(
         [
             chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *FLAGS,
             "--hide-scrollbars",
             f"--user-data-dir={profile}",
             f"--screenshot={png}",
@@ -160,18 +167,6 @@ def checklist_pages(chromium: str, tmp: Path) -> None:
     for target in (first, pages):
         sys.stdout.write(f"wrote {target} ({target.stat().st_size // 1024} KB)\n")
     sys.stdout.write(f"the checklist prints as {len(images)} A4 pages\n")
-
-
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 
 
 def main() -> None:
