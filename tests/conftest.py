@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Tests (and the CLI they start) never make or use the user's own cache secret.
+os.environ.setdefault(
+    "MLOPS_CARDS_CACHE_KEY",
+    str(Path(tempfile.mkdtemp(prefix="mlops-cards-test-key-")) / "cache.key"),
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("MLOPS_CARDS_CORPUS", ROOT.parent / "shared" / "corpus"))
@@ -91,3 +100,34 @@ def chromium() -> str:
         if found:
             return found
     pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+
+
+# `python -c BLOCKED_BUILD ARGS...`: mlops-cards ARGS, except that extracting a lesson whose path
+# holds "big" prints "extracting" and waits forever (in a worker process too: they are forked).
+# A test of Ctrl-C waits for that line, not for a time: the build is then surely mid-way.
+BLOCKED_BUILD = """\
+import time
+import mlops_cards.extract as extract
+real = extract.extract_text
+def blocked(text, shown):
+    if "big" in shown:
+        print("extracting", flush=True)
+        while True:
+            time.sleep(1)
+    return real(text, shown)
+extract.extract_text = blocked
+from mlops_cards.cli import main
+main()
+"""
+
+
+@contextlib.contextmanager
+def in_folder(folder: Path) -> Iterator[None]:
+    """Run the block in `folder` (an ad-hoc deck's course is the current folder); Python 3.10
+    has no contextlib.chdir."""
+    before = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)

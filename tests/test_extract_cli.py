@@ -116,7 +116,7 @@ def test_crlf_bom_and_empty_files_work(tmp_path: Path) -> None:
     assert (empty["id"], empty["title"], empty["questions"]) == ("empty", None, [])
 
 
-def test_five_megabyte_lesson(tmp_path: Path) -> None:
+def test_a_lesson_just_under_the_size_limit(tmp_path: Path) -> None:
     chunk = (
         "## Part {n}\n\n- [ ] Read part {n}\n\n:pencil: Q{n}. What happens in part {n}?\n\n"
         ":bell: **Term {n}**: the thing introduced in part {n}.\n\n"
@@ -125,7 +125,7 @@ def test_five_megabyte_lesson(tmp_path: Path) -> None:
     )
     parts = []
     size, n = 0, 0
-    while size < 5_000_000:
+    while size < 1_000_000:  # the limit is 1 MB (1,048,576 bytes)
         n += 1
         parts.append(chunk.format(n=n))
         size += len(parts[-1])

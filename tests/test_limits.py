@@ -128,13 +128,13 @@ def test_a_file_larger_than_stat_says_is_still_read_whole_and_up_to_the_limit(
     # A file that grew after stat, or one whose stat size is 0 (as in /proc), is read on.
     path = tmp_path / "grows.md"
     path.write_bytes(b"x" * 300)
-    real_stat = Path.stat
+    real_fstat = os.fstat
 
-    def small_stat(self: Path, **kwargs: bool) -> os.stat_result:
-        info = real_stat(self, **kwargs)
+    def small_fstat(fd: int) -> os.stat_result:
+        info = real_fstat(fd)
         return os.stat_result((info.st_mode, *info[1:6], 10, *info[7:]))
 
-    monkeypatch.setattr(Path, "stat", small_stat)
+    monkeypatch.setattr(os, "fstat", small_fstat)
     assert read_limited(path, 1_000, "grows.md", "lesson file", "split it") == b"x" * 300
     with pytest.raises(CardsError) as caught:
         read_limited(path, 100, "grows.md", "lesson file", "split it")

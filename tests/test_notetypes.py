@@ -286,6 +286,7 @@ def test_every_note_type_renders_in_anki(tmp_path: Path) -> None:
     pytest.importorskip("anki")
     from anki.collection import Collection
 
+    from mlops_cards.notes import cloze_field, cloze_placeholders
     from mlops_cards.render import CardRenderer
 
     course = tmp_path / "course"
@@ -305,7 +306,8 @@ def test_every_note_type_renders_in_anki(tmp_path: Path) -> None:
         ("term", "t1", {"Term": "wheel", "Definition": html("A built **package**."),
                         "Reverse": ""}),
         ("term", "t2", {"Term": "sdist", "Definition": html("A source archive."), "Reverse": "y"}),
-        ("cloze", "c1", {"Text": html("A {{c1::wheel}} is a built package."),
+        ("cloze", "c1", {"Text": cloze_field(html(cloze_placeholders(
+                             "A {{c1::wheel}} is a built package."))),
                          "Back Extra": "built"}),
         ("objective", "o1", {"Objective": html("Explain editable installs"),
                              "Answer": html("They link to the source.")}),

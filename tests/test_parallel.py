@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import BLOCKED_BUILD, ROOT, run_cli
 from mlops_cards.parallel import MIN_ITEMS, precompute
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -127,24 +127,23 @@ def processes_in(folder: Path) -> list[int]:
 
 def test_ctrl_c_stops_the_workers_too(tmp_path: Path) -> None:
     root = course(tmp_path, lessons=MIN_ITEMS - 6)
-    # Slow lessons, so that the workers are busy when the interrupt comes.
+    # Lessons whose extraction waits for the interrupt (conftest.BLOCKED_BUILD), in workers.
     for n in range(6):
-        (root / "course" / f"big{n}.md").write_text(f"# Big {n}\n\n" + "- [ ] a task\n" * 300_000)
+        (root / "course" / f"big{n}.md").write_text(f"# Big {n}\n\n- [ ] a task\n")
     env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT / "src")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "mlops_cards", "build", "--no-cache", "-j", "2", "-o", "dist"],
+        [sys.executable, "-c", BLOCKED_BUILD, "build", "--no-cache", "-j", "2", "-o", "dist"],
         cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # its own process group, as a command started in a terminal
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while len(processes_in(root)) < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)  # until the two workers run
+    assert process.stdout is not None
+    assert process.stdout.readline() == "extracting\n"  # a worker is at a big lesson
     assert len(processes_in(root)) >= 3, "the workers never started"
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the whole group, workers included
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert stderr == "Interrupted; outputs left as they were.\n"
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120  # a guard only: they are gone at once
     while processes_in(root) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert processes_in(root) == []

@@ -27,9 +27,22 @@ def test_course_root_is_the_project_above_decks(tmp_path: Path) -> None:
     assert course_root(load_manifest(manifest)) == tmp_path.resolve()
 
 
-def test_adhoc_deck_is_named_after_its_output(tmp_path: Path) -> None:
+def test_adhoc_deck_is_named_after_its_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "l").mkdir()
+    monkeypatch.chdir(tmp_path / "l")
     lesson = tmp_path / "l" / "a.md"
     manifest = adhoc_manifest([lesson], tmp_path / "out" / "week1.apkg")
     assert (manifest.name, manifest.output) == ("week1", "week1")
-    # The output folder is no part of the course: images may come from the lessons' folder.
+    # The course of an ad-hoc deck is the current folder, never the output's.
     assert course_root(manifest) == (tmp_path / "l").resolve()
+
+
+def test_an_adhoc_lesson_outside_the_current_folder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "course").mkdir()
+    monkeypatch.chdir(tmp_path / "course")
+    with pytest.raises(CardsError, match="lesson lies outside the current folder"):
+        adhoc_manifest([tmp_path / "elsewhere.md"], tmp_path / "course" / "d.apkg")

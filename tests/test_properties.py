@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 
-from conftest import run_cli
+from conftest import in_folder, run_cli
 from mlops_cards.check import check_paths
 from mlops_cards.errors import CardsError
 from mlops_cards.extract import extract_text
@@ -115,7 +115,8 @@ def _yaml_quote(text: str) -> str:
 def build_bytes(path: Path, out: Path) -> dict[str, bytes] | None:
     apkg = out / "l.apkg"
     try:
-        build([DeckTarget(adhoc_manifest([path], apkg), apkg, out / "l.lock.json")], out)
+        with in_folder(path.parent):  # an ad-hoc deck's course is the current folder
+            build([DeckTarget(adhoc_manifest([path], apkg), apkg, out / "l.lock.json")], out)
     except CardsError as exc:
         assert str(path.parent) in str(exc)  # an author's error: it names the file
         return None

@@ -86,6 +86,7 @@ def test_next_release_updates_only_q3(tmp_path: Path, corpus: Path) -> None:
     result = run_cli("verify", "v2/deck.apkg", "--previous", "v1/deck.apkg", "--json", cwd=root)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
+        "cloze_problems": [],
         "notes": 7,
         "cards": 7,
         "empty_cards": 0,

@@ -191,9 +191,21 @@ def test_iframe_inside_a_paragraph_becomes_a_link(course: Path) -> None:
     assert out == '<p>Watch <a href="https://example.org/v">https://example.org/v</a> now</p>'
 
 
-def test_cloze_markers_survive(course: Path) -> None:
-    out = render(course, "A {{c1::virtual environment}} isolates packages")
-    assert out == "<p>A {{c1::virtual environment}} isolates packages</p>"
+def test_cloze_markers_written_in_a_field_are_inert(course: Path) -> None:
+    # Only the tool's own markers become Anki's (notes.cloze_field, after rendering).
+    out = render(course, "A {{c2::virtual environment}} isolates Wid}}get")
+    assert out == "<p>A &#123;{c2::virtual environment}&#125; isolates Wid}&#125;get</p>"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[sound:../../etc/passwd]", "[latex]\\input{/etc/passwd}[/latex]", "`[$]x[/$]`",
+     "`[$$]y[/$$]`", "[anki:tts lang=en]hi[/anki:tts]", "[SOUND:x.mp3]"],
+)  # fmt: skip
+def test_anki_media_and_latex_tags_are_inert(course: Path, text: str) -> None:
+    out = render(course, text)
+    assert "&#91;" in out
+    assert not re.search(r"\[(sound:|/?latex\]|/?\$\$?\]|/?anki:)", out, re.IGNORECASE)
 
 
 def test_inline_html_has_no_paragraph_and_no_blocks(course: Path) -> None:

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_cards.deckdata import DeckNote, ExportDeck, NoteTypeLike
+from mlops_cards.limits import read_media
+from mlops_cards.render import clean_field, plain_name, plain_tag
 
 if TYPE_CHECKING:  # imported where used: a build whose .apkg is cached never loads genanki
     import genanki
@@ -47,21 +49,28 @@ def _model(notetype: NoteTypeLike) -> genanki.Model:
     )
 
 
-def _note(model: genanki.Model, note: DeckNote) -> genanki.Note:
+def _note(model: genanki.Model, note: DeckNote, media: set[str]) -> genanki.Note:
     import genanki
 
-    return genanki.Note(model=model, fields=list(note.fields), tags=list(note.tags), guid=note.guid)
+    fields = list(note.fields)
+    if note.retired:  # republished from the lock file, which anyone may have edited
+        fields = [clean_field(text, media) for text in fields]
+    tags = [tag for tag in map(plain_tag, note.tags) if tag]
+    return genanki.Note(model=model, fields=fields, tags=tags, guid=note.guid)
 
 
 def _fill_collection(deck: ExportDeck, db_path: Path) -> None:
     import genanki
 
     models = {nt.model_id: _model(nt) for nt, _ in deck.notetypes}
-    decks = {deck.name: genanki.Deck(deck.deck_id, deck.name, deck.description)}
+    # Names and the description come from titles and the manifest: plain text, sanitised HTML.
+    description = clean_field(deck.description)
+    decks = {deck.name: genanki.Deck(deck.deck_id, plain_name(deck.name), description)}
     for name, deck_id in deck.subdecks:
-        decks[name] = genanki.Deck(deck_id, name)
+        decks[name] = genanki.Deck(deck_id, plain_name(name))
+    media = {name for name, _ in deck.media}
     for note in deck.notes:
-        decks[note.deck].add_note(_note(models[note.notetype], note))
+        decks[note.deck].add_note(_note(models[note.notetype], note, media))
     for model in models.values():
         decks[deck.name].add_model(model)
 
@@ -151,5 +160,5 @@ def apkg_bytes(deck: ExportDeck) -> bytes:
         index = {str(i): name for i, (name, _) in enumerate(media)}
         archive.writestr(_entry("media"), json.dumps(index, ensure_ascii=False), compresslevel=6)
         for i, (_, path) in enumerate(media):
-            archive.writestr(_entry(str(i)), path.read_bytes(), compresslevel=6)
+            archive.writestr(_entry(str(i)), read_media(path), compresslevel=6)
     return buffer.getvalue()

@@ -7,10 +7,12 @@ source files, so even an unreleased edit of the tool invalidates). A changed byt
 a new key; nothing is ever looked up by file name or date.
 
 Entries live in `.mlops-cards-cache/` in the current folder (the project root: where `decks/`
-is), or in `$MLOPS_CARDS_CACHE_DIR`. Each file is a magic line, the sha256 of its payload, and the
-payload; a file that fails that check, or does not unpickle into the expected types, is ignored
-(and overwritten by the next run). Writes go to a temporary file renamed into place, and a cache
-that cannot be written is silently skipped: the cache only ever saves time.
+is), or in `$MLOPS_CARDS_CACHE_DIR`. Each file is a magic line, an HMAC-SHA256 of its key and
+payload made with the user's secret (kept outside the cache, see `cache_secret`), and the
+payload; a file that fails that check (one this tool did not write for this user), or does not
+unpickle into the expected types, is ignored (and overwritten by the next run). Writes go to a
+temporary file renamed into place, and a cache that cannot be written (or whose secret cannot
+be made) is silently skipped: the cache only ever saves time.
 
 Payloads are pickles read by an unpickler that refuses every class but the tool's own frozen
 dataclasses, so a planted cache file cannot run code. The cache knows nothing of what it keeps:
@@ -23,10 +25,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import io
 import os
 import pickle
+import secrets
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
@@ -34,10 +39,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mlops_cards import __version__
+from mlops_cards.errors import CardsError
+from mlops_cards.limits import MAX_CACHE_ENTRY_BYTES, read_limited
 
 CACHE_DIR_NAME = ".mlops-cards-cache"
 CACHE_DIR_ENV = "MLOPS_CARDS_CACHE_DIR"
-_MAGIC = b"mlops-cards-cache 1\n"
+_MAGIC = b"mlops-cards-cache 2\n"  # 2: an HMAC, not a plain digest
 _DIGEST = 32
 _PACKAGE = "mlops_cards."
 # Libraries whose version can change what the tool reads or writes.
@@ -150,25 +157,33 @@ class Cache:
         return self.root / key[:2] / key[2:]
 
     def get_bytes(self, key: str) -> bytes | None:
-        if self.root is None:
+        """The payload stored under `key`, only if this tool wrote it for this user: entries
+        carry an HMAC made with the user's cache secret (`cache_secret`), which no cache file
+        holds, so an entry copied in, planted or edited is never used."""
+        secret = cache_secret() if self.root is not None else None
+        if self.root is None or secret is None:
             return None
         try:
-            data = self._path(key).read_bytes()
-        except OSError:
+            data = read_limited(
+                self._path(key), MAX_CACHE_ENTRY_BYTES, key, "cache entry", "", follow_links=False
+            )
+        except CardsError:
             self.misses += 1
             return None
         head = len(_MAGIC) + _DIGEST
         payload = data[head:]
-        if data[: len(_MAGIC)] != _MAGIC or data[len(_MAGIC) : head] != _sha(payload):
+        mac = _mac(secret, key, payload)
+        if data[: len(_MAGIC)] != _MAGIC or not hmac.compare_digest(data[len(_MAGIC) : head], mac):
             self.misses += 1
-            return None  # torn or tampered: rebuilt and rewritten
+            return None  # torn, tampered or not ours: rebuilt and rewritten
         self.hits += 1
         return payload
 
     def put_bytes(self, key: str, payload: bytes) -> None:
-        if self.root is None:
+        secret = cache_secret() if self.root is not None else None
+        if self.root is None or secret is None:
             return
-        data = _MAGIC + _sha(payload) + payload
+        data = _MAGIC + _mac(secret, key, payload) + payload
         if not self.deferred:
             _write(self._path(key), data)
             return
@@ -276,3 +291,80 @@ def _write(path: Path, data: bytes) -> None:
 
 def _sha(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
+
+
+def _mac(secret: bytes, key: str, payload: bytes) -> bytes:
+    """HMAC-SHA256 of the entry's key and payload: an entry cannot be moved to another key."""
+    mac = hmac.new(secret, key.encode("ascii", "replace") + b"\0", hashlib.sha256)
+    mac.update(payload)
+    return mac.digest()
+
+
+# --- the cache secret: one per user, outside every cache folder ------------------------------
+
+CACHE_KEY_ENV = "MLOPS_CARDS_CACHE_KEY"  # path of the secret file (tests use their own)
+_SECRET_BYTES = 32
+_SECRETS: dict[str, bytes | None] = {}
+
+
+def cache_key_path() -> Path:
+    """`$MLOPS_CARDS_CACHE_KEY`, else `$XDG_STATE_HOME/mlops-cards/cache.key`, else
+    `~/.local/state/mlops-cards/cache.key`."""
+    chosen = os.environ.get(CACHE_KEY_ENV)
+    if chosen:
+        return Path(chosen)
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
+    return Path(state, "mlops-cards", "cache.key")
+
+
+def cache_secret() -> bytes | None:
+    """The user's cache secret, made (0600, atomically) on first use; None when it cannot be
+    made or read, or is not the user's own private file: the cache is then off."""
+    path = cache_key_path()
+    if str(path) not in _SECRETS:
+        secret = _read_secret(path)
+        if secret is None and not path.exists() and not path.is_symlink():
+            _make_secret(path)
+            secret = _read_secret(path)
+        _SECRETS[str(path)] = secret
+    return _SECRETS[str(path)]
+
+
+def _read_secret(path: Path) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        info = os.fstat(fd)
+        mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+        if not stat.S_ISREG(info.st_mode) or not mine or info.st_mode & 0o077:
+            return None  # another user's, or readable by others: not a secret
+        data = os.read(fd, _SECRET_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) == _SECRET_BYTES else None
+
+
+def _make_secret(path: Path) -> None:
+    """A random secret written to a 0600 temp file, then linked into place: two processes
+    making it at once end up with the same one (the loser's link fails; it reads the winner's)."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".cache.key.", dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(_SECRET_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, path)
+    except OSError:
+        pass
+    finally:
+        Path(tmp).unlink(missing_ok=True)

@@ -172,17 +172,18 @@ def sheet_for(content: LessonContent, anki: tuple[int, int] | None = None) -> Sh
     objectives = tuple(
         Item(_one_line(o.text), ("objective", o.key) in cards) for o in lesson.objectives
     )
-    groups: list[TaskGroup] = []
+    # (section, items) while collecting: a tuple grown by one item per task was quadratic.
+    groups: list[tuple[str | None, list[Item]]] = []
     for task in lesson.tasks:
-        same_group = bool(groups) and groups[-1].section == task.section
+        same_group = bool(groups) and groups[-1][0] == task.section
         # Nesting goes one level deeper at a time (a list cannot skip a level), up to MAX_DEPTH.
-        parent = groups[-1].items[-1].depth if same_group else -1
+        parent = groups[-1][1][-1].depth if same_group else -1
         depth = max(0, min(task.depth, parent + 1, MAX_DEPTH))
         item = Item(_one_line(task.text), depth=depth)
         if same_group:
-            groups[-1] = TaskGroup(task.section, (*groups[-1].items, item))
+            groups[-1][1].append(item)
         else:
-            groups.append(TaskGroup(task.section, (item,)))
+            groups.append((task.section, [item]))
     questions = tuple(
         Item(strip_tags(q.text).strip(), ("question", q.key) in cards, label=q.label)
         for q in lesson.questions
@@ -205,7 +206,7 @@ def sheet_for(content: LessonContent, anki: tuple[int, int] | None = None) -> Sh
         lesson_id=lesson.id,
         title=_one_line(lesson.title or lesson.id),
         objectives=objectives,
-        task_groups=tuple(groups),
+        task_groups=tuple(TaskGroup(section, tuple(items)) for section, items in groups),
         questions=questions,
         terms=tuple(terms),
         notes=anki[0] if anki else len(content.cards),

@@ -118,7 +118,7 @@ def _directory_files(directory: Path, shown: str) -> list[tuple[Path, str]]:
     return [
         (path, os.path.join(shown, str(path.relative_to(directory))))
         for path in found
-        if path.is_file()
+        if path.is_file() and not path.is_symlink()  # a link may lead out of the course
     ]
 
 

@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timezone
 
 from mlops_cards.errors import CardsError
+from mlops_cards.limits import MAX_MOD
 
 ENV = "SOURCE_DATE_EPOCH"
 
@@ -34,7 +35,8 @@ def _fixed() -> int | None:
     raw = os.environ.get(ENV, "").strip()
     if not raw:
         return None
-    if re.fullmatch(r"[0-9]+", raw):
+    # At most limits.MAX_MOD (year 2106): a note's mod, which the lock must read back.
+    if re.fullmatch(r"[0-9]+", raw) and int(raw) <= MAX_MOD:
         try:
             datetime.fromtimestamp(int(raw), timezone.utc)  # within what a date can say
             return int(raw)

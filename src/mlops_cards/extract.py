@@ -704,7 +704,7 @@ def read_lesson_text(path: Path, shown: str | None = None) -> str:
     and files over the size limit."""
     name = shown if shown is not None else str(path)
     data = read_limited(
-        path, MAX_LESSON_BYTES, name, "lesson file", "split it into several lessons"
+        path, MAX_LESSON_BYTES, name, "lesson file", "split it into several lessons", markup=True
     )
     if b"\x00" in data:
         raise CardsError(f"{name}: not a text file (it contains NUL bytes)")

@@ -8,9 +8,11 @@ the limit and what to do; nothing here reads more bytes than the limit allows.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,13 +21,23 @@ import yaml
 from mlops_cards.errors import CardsError
 
 MB = 1024 * 1024
-MAX_LESSON_BYTES = 5 * MB  # a lesson file (Markdown)
-MAX_YAML_BYTES = 2 * MB  # an author YAML file (sidecar) or a deck manifest
+# Lessons and YAML: markdown-it-py needs up to ~25 µs for each character that may start
+# markup (a run of `![` or of `[`), 20-40 µs a line of headings, table rows or tasks. These
+# limits keep any file within them under 10 s to check or build (benchmarks/slow_inputs.py).
+MAX_LESSON_BYTES = 1 * MB  # a lesson file (Markdown); the course's largest is 40 kB
+MAX_YAML_BYTES = 256 * 1024  # an author YAML file (sidecar) or a deck manifest; largest 6 kB
+MAX_MARKUP_CHARS = 50_000  # `[ ] ! * _ ` < & \ $ ~` in one lesson or YAML file; largest 703
 MAX_IMAGE_BYTES = 10 * MB  # one image bundled into a deck
 MAX_LINE_CHARS = 100_000  # one line of a lesson or of an author YAML file
 MAX_YAML_DEPTH = 50  # nested lists/mappings in any YAML (a sidecar needs 4)
 MAX_YAML_NODES = 100_000  # values in a YAML document, counting every alias as what it repeats
 MAX_HTML_DEPTH = 200  # nested HTML elements in one card field
+MAX_TEMPLATE_BYTES = 1 * MB  # one card template or CSS file
+MAX_LOCK_BYTES = 256 * MB  # a lock file (20,000 notes make 35 MB)
+MAX_CACHE_ENTRY_BYTES = 1024 * MB  # one cache entry (a whole .apkg with its images)
+MAX_APKG_UNPACKED_BYTES = 2048 * MB  # everything in one .apkg `verify` unpacks
+MAX_ZIP_RATIO = 100  # how much smaller than its content a large .apkg entry may be
+MAX_MOD = 2**32 - 1  # a note's `mod`, in seconds (year 2106): ids made from it fit in int64
 
 # Image formats a card may show, by their first bytes. SVG is refused on purpose: it is XML
 # that can carry scripts and event handlers, which would run if the media file were opened
@@ -38,6 +50,15 @@ IMAGE_SUFFIXES = {
 }
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def has_control_chars(text: str) -> bool:
+    """Whether `text` holds a NUL, a newline or another control character: never in a name."""
+    return _CONTROL_CHARS.search(text) is not None
+
+
 def size_text(size: int) -> str:
     """`5 MB`, `52.4 MB`, `900 bytes`: sizes as a person reads them."""
     if size < 1024:
@@ -47,35 +68,100 @@ def size_text(size: int) -> str:
     return f"{size / MB:.1f} MB".replace(".0 MB", " MB")
 
 
-def read_limited(path: Path, limit: int, name: str, what: str, advice: str) -> bytes:
+class MissingFile(CardsError, FileNotFoundError):
+    """`read_limited` found no file: a CardsError, and a FileNotFoundError for callers to whom
+    a missing file means something (no lock yet)."""
+
+
+def read_limited(
+    path: Path,
+    limit: int,
+    name: str,
+    what: str,
+    advice: str,
+    *,
+    follow_links: bool = True,
+    markup: bool = False,
+) -> bytes:
     """The bytes of a regular file no larger than `limit`, else a CardsError naming it.
 
-    Devices and pipes are refused before they are opened (reading `/dev/zero` never ends, a
-    FIFO blocks), and at most `limit + 1` bytes are read even if the file grows meanwhile.
+    The one way the tool reads a file it did not write in this run (lessons, YAML, manifests,
+    locks, templates, images, cache entries). The file is opened without blocking (a FIFO
+    never waits for a writer) and checked on the open descriptor, so what is checked is what is
+    read: a device, pipe or socket is refused (reading `/dev/zero` never ends), and at most
+    `limit + 1` bytes are read even if the file grows meanwhile. `follow_links=False` refuses
+    a file that is itself a symbolic link. `markup=True` (Markdown to render) also counts the
+    characters that may start markup, each costly to parse: at most MAX_MARKUP_CHARS.
     """
+    if _SURROGATE.search(str(path)):
+        # A name the file system's encoding (ASCII in the POSIX locale) could not decode:
+        # opened, it could still not be written into a report, a lock or a deck.
+        shown = os.fsencode(str(path)).decode("utf-8", "replace")
+        raise CardsError(
+            f"{shown}: the file name is not valid {sys.getfilesystemencoding()}, the encoding "
+            "file names are read in here (set LC_ALL=C.UTF-8 or PYTHONUTF8=1, or rename it)"
+        )
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        info = path.stat()
+        fd = os.open(path, flags)
     except FileNotFoundError:
-        raise CardsError(f"{name}: no such file") from None
+        raise MissingFile(f"{name}: no such file") from None
+    except ValueError:  # a NUL byte in the name: no file can be called that
+        raise CardsError(f"{name}: the file name contains a NUL byte") from None
+    except UnicodeError:  # a name the file system's encoding cannot hold
+        raise CardsError(f"{name}: the file name cannot be encoded on this system") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_links:
+            raise CardsError(
+                f"{name}: is a symbolic link; a {what} must be a regular file (copy the file)"
+            ) from None
         raise CardsError(f"{name}: cannot read ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise CardsError(f"{name}: is a directory, not a {what}")
-    if not stat.S_ISREG(info.st_mode):
-        raise CardsError(f"{name}: not a regular file (a device, pipe or socket), not a {what}")
-    if info.st_size > limit:
-        raise CardsError(_too_big(name, what, info.st_size, limit, advice))
     try:
-        with path.open("rb") as handle:
-            # read(n) first makes a buffer of n bytes: ask for the size stat gave, not the limit
-            data = handle.read(info.st_size + 1)
-            if len(data) > info.st_size:  # it grew (or stat does not know its size): read on
-                data += handle.read(limit + 1 - len(data))
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise CardsError(f"{name}: is a directory, not a {what}")
+        if not stat.S_ISREG(info.st_mode):
+            raise CardsError(f"{name}: not a regular file (a device, pipe or socket), not a {what}")
+        if info.st_size > limit:
+            raise CardsError(_too_big(name, what, info.st_size, limit, advice))
+        # Read what stat says (a buffer of `limit` bytes would be made up front), then on up
+        # to the limit if the file grew meanwhile.
+        chunks = [_read_fd(fd, info.st_size + 1)]
+        if len(chunks[0]) > info.st_size:
+            chunks.append(_read_fd(fd, limit + 1 - len(chunks[0])))
+        data = b"".join(chunks)
     except OSError as exc:
         raise CardsError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise CardsError(_too_big(name, what, len(data), limit, advice))
+    if markup:
+        count = sum(map(data.count, _MARKUP))
+        if count > MAX_MARKUP_CHARS:
+            raise CardsError(
+                f"{name}: {what} has {count:,} markup characters ({' '.join(_MARKUP_SHOWN)}); "
+                f"the limit is {MAX_MARKUP_CHARS:,} ({advice})"
+            )
     return data
+
+
+_MARKUP_SHOWN = tuple("[]!*_`<&\\$~")
+_MARKUP = tuple(c.encode() for c in _MARKUP_SHOWN)
+
+
+def _read_fd(fd: int, size: int) -> bytes:
+    """Up to `size` bytes from `fd` (fewer only at the end of the file)."""
+    parts = []
+    while size > 0:
+        part = os.read(fd, min(size, 16 * MB))
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
 
 
 def _too_big(name: str, what: str, size: int, limit: int, advice: str) -> str:
@@ -326,13 +412,22 @@ def _looks_like_svg(data: bytes) -> bool:
     return head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096].lower()
 
 
+_IMAGE_ADVICE = "shrink or compress it, or link it from the web"
+
+
+def read_media(path: Path) -> bytes:
+    """An image already checked by `read_image` (`path` resolved), read again to be bundled:
+    bounded and without blocking still, in case the file was swapped meanwhile."""
+    return read_limited(
+        path, MAX_IMAGE_BYTES, str(path), "image", _IMAGE_ADVICE, follow_links=False
+    )
+
+
 def read_image(path: Path, src: str, where: str) -> bytes:
     """The bytes of an image to bundle: a real PNG/JPEG/GIF/WebP, under MAX_IMAGE_BYTES, whose
     name ends as its format does. `where` is `lesson:line`, `src` the path as written."""
     name = f"{where}: image {src!r}"
-    data = read_limited(
-        path, MAX_IMAGE_BYTES, name, "image", "shrink or compress it, or link it from the web"
-    )
+    data = read_limited(path, MAX_IMAGE_BYTES, name, "image", _IMAGE_ADVICE, follow_links=False)
     kind = image_kind(data)
     if kind is None:
         if _looks_like_svg(data):

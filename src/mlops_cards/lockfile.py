@@ -25,6 +25,7 @@ from typing import Any
 
 from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.errors import CardsError
+from mlops_cards.limits import MAX_LOCK_BYTES, MAX_MOD, read_limited
 from mlops_cards.models import NoteKind, note_kind
 
 FORMAT = 2
@@ -131,7 +132,7 @@ def _ascii_json(path: Path) -> str:
     def escape(match: re.Match[bytes]) -> bytes:
         return json.dumps(match.group().decode("utf-8")).strip('"').encode("ascii")
 
-    raw = path.read_bytes()
+    raw = read_limited(path, MAX_LOCK_BYTES, str(path), "lock file", "it cannot be this big")
     escaped = _NON_ASCII.sub(escape, raw)
     del raw  # a large lock: never hold three copies of it at once
     return escaped.decode("ascii")
@@ -149,10 +150,18 @@ def _int(value: Any) -> int:
     return value
 
 
+def _mod(value: Any) -> int:
+    """A `mod` (seconds since 1970) Anki and SQLite can store: genanki derives ids from it."""
+    mod = _int(value)
+    if not 0 <= mod <= MAX_MOD:
+        raise ValueError(f"mod {mod} is not a time between 1970 and 2106")
+    return mod
+
+
 def _note_from_json(v: dict[str, Any]) -> LockedNote:
     return LockedNote(
         hash=_str(v["hash"]),
-        mod=_int(v["mod"]),
+        mod=_mod(v["mod"]),
         lesson=_str(v["lesson"]),
         kind=note_kind(_str(v["kind"])),
         key=_str(v["key"]),
@@ -168,7 +177,7 @@ def _note_from_json(v: dict[str, Any]) -> LockedNote:
 
 
 def _notetype_from_json(v: dict[str, Any]) -> LockedNoteType:
-    return LockedNoteType(name=_str(v["name"]), hash=_str(v["hash"]), mod=_int(v["mod"]))
+    return LockedNoteType(name=_str(v["name"]), hash=_str(v["hash"]), mod=_mod(v["mod"]))
 
 
 def lock_json(lock: Lock) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import glob
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import yaml
 
 from mlops_cards.errors import CardsError, DiagnosticsError
 from mlops_cards.identity import stable_id
-from mlops_cards.limits import MAX_YAML_BYTES, read_limited, yaml_problem
+from mlops_cards.limits import MAX_YAML_BYTES, has_control_chars, read_limited, yaml_problem
 from mlops_cards.models import Diagnostic
 from mlops_cards.resolve import MANIFEST_SUFFIX
 
@@ -77,6 +78,24 @@ class DeckManifest:
     def lock_path(self) -> Path:
         """`decks/<deck>.lock.json` beside the manifest."""
         return self.path.with_name(self.path.stem + ".lock.json")
+
+
+def project_root(manifest: Path) -> Path:
+    """The course folder of a manifest: the project above `decks/`, else the manifest's folder.
+    Nothing outside it is read: no lesson, no image."""
+    base = manifest.parent.resolve()
+    return base.parent if base.name == "decks" else base
+
+
+def outside_course(lessons: tuple[Path, ...] | list[Path], root: Path) -> Path | None:
+    """The first lesson path (a link is followed) that lies outside `root`, if any."""
+    for lesson in lessons:
+        try:
+            if not lesson.resolve().is_relative_to(root):
+                return lesson
+        except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte
+            return lesson
+    return None
 
 
 def find_manifests(root: Path) -> list[Path]:
@@ -178,6 +197,13 @@ class _Reader:
         output = self._string(values, "output") or self.path.stem
         if "/" in output or "\\" in output:
             self.error(values["output"][0], "`output` is a base name, not a path", "use `-o DIR`")
+        elif has_control_chars(output) or output in (".", ".."):
+            # A newline would forge lines of SHA256SUMS; a NUL names no file.
+            self.error(
+                values["output"][0],
+                "`output` must be a plain file name, without control characters",
+                "e.g. `output: mlops`",
+            )
         templates_text = self._string(values, "templates")
         templates = self.path.parent / templates_text if templates_text else None
         if templates is not None and not templates.is_dir():
@@ -274,8 +300,29 @@ class _Reader:
             return ()
         items = node.value if isinstance(node, yaml.SequenceNode) else [node] * len(entries)
         found: dict[Path, None] = {}  # ordered, and a set: `in` on a list was quadratic
+        course = project_root(self.path)
         for entry, item in zip(entries, items, strict=True):
-            matches = self._expand(entry)
+            if os.path.isabs(entry) or os.path.splitdrive(entry)[0]:
+                self.error(
+                    item, f"`{entry}` is an absolute path", "write it relative to the manifest"
+                )
+                continue
+            # The folder a glob starts from must lie in the course: `../../**/*.md` does not.
+            start = re.split(r"[*?\[]", entry, maxsplit=1)[0]
+            if outside_course([Path(os.path.normpath(self.path.parent / start))], course):
+                self.error(
+                    item,
+                    f"`{entry}` lies outside the course folder {course}",
+                    "lessons live in the project that holds decks/",
+                )
+                continue
+            # Nothing outside the course is a lesson, nor is a link a glob meets (as in folders).
+            matches = [
+                m
+                for m in self._expand(entry)
+                if outside_course([m], course) is None
+                and not (m.is_symlink() and not _GLOB_CHARS.isdisjoint(entry))
+            ]
             if not matches:
                 self.error(
                     item, f"no lessons match `{entry}`", "paths are relative to the manifest"

@@ -18,7 +18,7 @@ from mlops_cards.errors import CardsError
 from mlops_cards.identity import note_guid, note_tags, subdeck_name
 from mlops_cards.manifest import CardKinds
 from mlops_cards.models import Card, LessonContent, NoteKind
-from mlops_cards.render import CardRenderer
+from mlops_cards.render import CardRenderer, anki_inert
 
 # Card kind -> note type kind. Extra cards from YAML are questions the lesson did not ask.
 NOTETYPE_OF = {"question": "question", "extra": "question", "objective": "objective"}
@@ -52,6 +52,11 @@ def order_lessons(deck: str, contents: list[LessonContent]) -> list[LessonDeck]:
         title = lesson.title or lesson.id
         result.append(LessonDeck(content, number, subdeck_name(deck, number, title)))
     return result
+
+
+def _text(plain: str) -> str:
+    """A plain-text field: escaped HTML, and no Anki syntax (`[sound:...]`, `{{...}}`)."""
+    return anki_inert(html.escape(plain))
 
 
 def _squeezed(markdown: str) -> str:
@@ -173,14 +178,14 @@ class NoteBuilder:
         front = self._html(card.front, *front_at)
         back = self._html(card.back, *back_at)
         common = {
-            "Lesson": html.escape(lesson.content.lesson.title or lesson.content.lesson.id),
-            "Source": html.escape(source.name),
+            "Lesson": _text(lesson.content.lesson.title or lesson.content.lesson.id),
+            "Source": _text(source.name),
         }
         # A definition taken from the bell sentence itself would show the same words twice.
         repeats = _squeezed(card.back) in _squeezed(card.context)
         if kind == "term":
             return {
-                "Term": html.escape(card.front),  # the term is plain text
+                "Term": _text(card.front),  # the term is plain text
                 "Definition": back,
                 "Sentence": "" if repeats else self._html(card.context, source, line),
                 "Reverse": "y" if self.kinds.reverse else "",
@@ -195,7 +200,7 @@ class NoteBuilder:
             return {"Text": text, "Back Extra": extra, **common}
         if kind == "objective":
             return {"Objective": front, "Answer": back, **common}
-        return {"Front": front, "Back": back, "Label": html.escape(card.label or ""), **common}
+        return {"Front": front, "Back": back, "Label": _text(card.label or ""), **common}
 
     def _html(self, markdown: str, source: Path, line: int) -> str:
         if not markdown:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from mlops_cards.errors import CardsError
+from mlops_cards.limits import MAX_TEMPLATE_BYTES, MissingFile, read_limited
 from mlops_cards.render import pygments_css
 
 __all__ = [
@@ -206,22 +207,22 @@ def load_note_types(templates_dir: Path | None = None) -> dict[str, NoteType]:
     folder = templates_dir if templates_dir is not None else default_templates_dir()
     if not folder.is_dir():
         raise CardsError(f"{folder}: card templates folder not found")
-    shared_css = _read(folder / _SHARED_CSS)
+    shared_css = _read(folder / _SHARED_CSS, folder)
     highlight_css = pygments_css()
     note_types: dict[str, NoteType] = {}
     for kind in NOTE_KINDS:
         spec = _SPECS[kind]
         templates = []
         for name, template_id, front_file, back_file in spec.templates:
-            front = _read(folder / front_file)
-            back = _read(folder / back_file)
+            front = _read(folder / front_file, folder)
+            back = _read(folder / back_file, folder)
             _check_template(folder / front_file, front, spec, front_side=True)
             _check_template(folder / back_file, back, spec, front_side=False)
             templates.append(CardTemplate(name, template_id, front, back))
         kind_css = folder / kind / _SHARED_CSS
         css_parts = [shared_css]
-        if kind_css.exists():
-            css_parts.append(_read(kind_css))
+        if kind_css.exists() or kind_css.is_symlink():
+            css_parts.append(_read(kind_css, folder))
         css_parts.append(highlight_css)
         note_types[kind] = NoteType(
             kind=kind,
@@ -235,16 +236,36 @@ def load_note_types(templates_dir: Path | None = None) -> dict[str, NoteType]:
     return note_types
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, folder: Path) -> str:
+    """A template's text. It must be a regular file inside `folder` (a link is followed only
+    if it stays inside): a link to `/proc/self/environ` or `/etc/passwd` would publish the
+    machine's secrets in every deck's note type, a FIFO or `/dev/zero` would hang the build."""
     try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
+        target = path.resolve()
+        inside = target.is_relative_to(folder.resolve())
+    except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte in the name
+        target, inside = path, False
+    if not inside:
+        raise CardsError(
+            f"{path}: card template is a link to a file outside the templates folder "
+            f"{folder} (copy the file into the folder)"
+        )
+    try:
+        data = read_limited(
+            target,
+            MAX_TEMPLATE_BYTES,
+            str(path),
+            "card template",
+            "keep templates small; put pictures in the deck, not in the CSS",
+            follow_links=False,
+        )
+    except MissingFile:
         hint = "restore it, or drop the manifest's `templates:` to use the built-in ones"
         raise CardsError(f"{path}: card template file missing ({hint})") from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise CardsError(f"{path}: card template is not UTF-8 text") from None
-    except OSError as error:
-        raise CardsError(f"{path}: cannot read card template ({error.strerror})") from None
     # Line endings and a BOM must not change the note type's hash from one checkout to another.
     return text.removeprefix("\ufeff").replace("\r\n", "\n")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from mlops_cards.atomic import write_files
+from mlops_cards.atomic import holding, write_files
 from mlops_cards.cache import Cache
 from mlops_cards.checklist import PdfUnavailable, checklist_files, require_pdf
 from mlops_cards.deckdata import DeckNote
@@ -314,6 +314,14 @@ def release_notes(decks: tuple[DeckReport, ...]) -> str:
     return "\n".join(lines)
 
 
+def _written_folders(
+    targets: list[DeckTarget], out_dir: Path, *_: object, **__: object
+) -> list[Path]:
+    """Where `build` writes: one build at a time there (atomic.holding)."""
+    return [out_dir, *(t.output.parent for t in targets), *(t.lock.parent for t in targets)]
+
+
+@holding(_written_folders)
 def build(
     targets: list[DeckTarget],
     out_dir: Path,

@@ -14,6 +14,8 @@ The pipeline for one field:
 3. markdown-it renders, with pygments highlighting fenced code by CSS class.
 4. nh3 (the Rust `ammonia` sanitiser) cleans the whole result against an allowlist. It parses
    like a browser (html5ever) and re-serialises, so what survives is exactly what Anki shows.
+5. Anki's own syntax in the text (`{{c1::}}`, `[sound:]`, `[latex]`...) is made inert
+   (`anki_inert`); only the tool's own cloze markers become Anki's, after rendering.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from mlops_cards.errors import CardsError
-from mlops_cards.limits import MAX_HTML_DEPTH, html_depth, read_image
+from mlops_cards.limits import MAX_HTML_DEPTH, has_control_chars, html_depth, read_image
 
 # markdown-it and emoji are imported when first needed: a build served by the cache only
 # bundles images again and never parses Markdown.
@@ -48,7 +50,17 @@ if TYPE_CHECKING:
 
     RenderRule = Callable[[Any, Sequence[Token], int, Any, Any], str]
 
-__all__ = ["PYGMENTS_DARK_STYLE", "PYGMENTS_LIGHT_STYLE", "CardRenderer", "pygments_css"]
+__all__ = [
+    "PYGMENTS_DARK_STYLE",
+    "PYGMENTS_LIGHT_STYLE",
+    "CardRenderer",
+    "anki_inert",
+    "clean_field",
+    "plain_name",
+    "plain_tag",
+    "pygments_css",
+    "sanitise_html",
+]
 
 PYGMENTS_LIGHT_STYLE = "default"
 PYGMENTS_DARK_STYLE = "github-dark"
@@ -121,7 +133,9 @@ class CardRenderer:
 
     def html(self, markdown: str, *, source: Path, line: int) -> str:
         """Render one field. `source`/`line` locate the Markdown, for error messages and for
-        resolving relative image paths (relative to `source`'s folder)."""
+        resolving relative image paths (relative to `source`'s folder). Any `{{` or `}}` in it
+        is shown, never read by Anki (`anki_inert`): the tool's own cloze markers go through as
+        placeholders and become Anki's afterwards (notes.cloze_placeholders, cloze_field)."""
         if not markdown.strip():
             return ""
         return self._render(self._md.parse(markdown), source, line)
@@ -148,7 +162,8 @@ class CardRenderer:
             )
         # NFC, as Anki stores field text: a checkout with decomposed accents (macOS) must give
         # the same note content, hence the same lock hash.
-        return unicodedata.normalize("NFC", self._sanitise(rendered).strip())
+        clean = anki_inert(self._sanitise(rendered).strip())
+        return unicodedata.normalize("NFC", clean)
 
     # --- token walk ---------------------------------------------------------------------
 
@@ -213,13 +228,23 @@ class CardRenderer:
                 f"{where}: image path {src!r} is absolute "
                 "(write it relative to the lesson, such as images/picture.png)"
             )
-        target = (source.resolve().parent / relative).resolve()
-        if not target.is_relative_to(self._root):
+        if has_control_chars(relative):  # `%00`, `%0a`: no file in a course is named so
+            raise CardsError(
+                f"{where}: image path {src!r} holds a control character (rename the file)"
+            )
+        try:
+            target = (source.resolve().parent / relative).resolve()
+            inside = target.is_relative_to(self._root)
+            found = inside and target.is_file()
+        except (OSError, ValueError) as exc:  # a name too long for the file system, a loop
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise CardsError(f"{where}: image {src!r} cannot be opened ({reason})") from None
+        if not inside:
             raise CardsError(
                 f"{where}: image {src!r} lies outside the course folder {self._root} "
                 "(copy the image into the course and link it from there)"
             )
-        if not target.is_file():
+        if not found:
             raise CardsError(
                 f"{where}: image {src!r} not found (looked for {target}; "
                 "fix the path or add the file)"
@@ -239,26 +264,74 @@ class CardRenderer:
     # --- sanitiser ----------------------------------------------------------------------
 
     def _sanitise(self, html: str) -> str:
-        media = set(self._media)
+        return sanitise_html(html, set(self._media))
 
-        def keep_attribute(tag: str, attribute: str, value: str) -> str | None:
-            if tag == "img" and attribute == "src":
-                # Only bundled files and web images: a path that was not bundled would point
-                # into the learner's media folder at random.
-                return value if value in media or _REMOTE.match(value) else None
-            return value
 
-        return nh3.clean(
-            html,
-            tags=set(ALLOWED_TAGS),
-            clean_content_tags=set(DROPPED_WITH_CONTENT),
-            attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
-            attribute_filter=keep_attribute,
-            url_schemes=set(ALLOWED_URL_SCHEMES),
-            filter_style_properties=set(ALLOWED_STYLE_PROPERTIES),
-            link_rel=None,
-            strip_comments=True,
-        )
+def sanitise_html(html: str, media: set[str] | frozenset[str] = frozenset()) -> str:
+    """`html` with only the allowlisted tags, attributes and URL schemes; `<img src>` must be
+    one of the bundled `media` names or a web address."""
+
+    def keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+        if tag == "img" and attribute == "src":
+            # Only bundled files and web images: a path that was not bundled would point
+            # into the learner's media folder at random.
+            return value if value in media or _REMOTE.match(value) else None
+        return value
+
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(DROPPED_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+        attribute_filter=keep_attribute,
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        filter_style_properties=set(ALLOWED_STYLE_PROPERTIES),
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+# --- Anki's own syntax in field text ----------------------------------------------------------
+# Anki reads some text in a field as instructions, not as text: `{{c1::...}}` makes cloze cards,
+# `[sound:file]` plays a media file, `[latex]`, `[$]` and `[$$]` run LaTeX on the learner's
+# machine, `[anki:tts]` speaks. In text from a lesson or YAML these are shown as written: an
+# entity for their first character (after the sanitiser, which would decode it again).
+#
+# The tool's own cloze markers are private-use placeholders while the field is rendered
+# (notes.cloze_placeholders), and become `{{cN::` and `}}` only afterwards (notes.cloze_field).
+_ANKI_TAG = re.compile(r"\[(?=sound:|/?latex\]|/?\$\$?\]|/?anki:)", re.IGNORECASE)
+_BRACES = re.compile(r"\{\{|\}\}")
+
+
+def anki_inert(html: str) -> str:
+    """Sanitised HTML in which Anki finds no cloze, sound, LaTeX or TTS syntax."""
+    html = _ANKI_TAG.sub("&#91;", html)
+    return _BRACES.sub(lambda m: "&#123;{" if m.group() == "{{" else "}&#125;", html)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
+_ANY_TAG = re.compile(r"<[^<>]*>|[<>]")
+
+
+def _plain(text: str) -> str:
+    return " ".join(_CONTROL.sub(" ", _ANY_TAG.sub("", text)).split())
+
+
+def plain_name(name: str) -> str:
+    """A deck name as plain text: no HTML tags, no control or text-direction characters."""
+    return _plain(name) or "Deck"
+
+
+def plain_tag(tag: str) -> str:
+    """A tag as plain text (templates may show `{{Tags}}` unescaped): no HTML, no control
+    characters, no whitespace (Anki separates tags by it). Empty when nothing is left."""
+    return "_".join(_plain(tag).split())
+
+
+def clean_field(html: str, media: set[str] | frozenset[str] = frozenset()) -> str:
+    """A field or description from outside this build (a lock file, a manifest) made as safe
+    as a rendered one: sanitised, Anki syntax inert."""
+    return anki_inert(sanitise_html(html, media).strip())
 
 
 def media_name(path: Path, content: bytes) -> str:

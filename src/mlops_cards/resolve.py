@@ -89,9 +89,16 @@ def lesson_arguments(paths: Sequence[str]) -> tuple[list[str], list[str]]:
 def adhoc_manifest(lessons: list[Path], output: Path) -> DeckManifest:
     """A deck built straight from lesson files, named after the output file."""
     from mlops_cards.identity import stable_id
-    from mlops_cards.manifest import CardKinds, DeckManifest
+    from mlops_cards.manifest import CardKinds, DeckManifest, outside_course
 
     name = output.stem
+    here = Path.cwd().resolve()
+    outside = outside_course(lessons, here)
+    if outside is not None:  # never read, not even to report its errors
+        raise CardsError(
+            f"{outside}: lesson lies outside the current folder {here} "
+            "(run mlops-cards in the folder that holds the course)"
+        )
     return DeckManifest(
         path=output.with_suffix(SIDECAR_SUFFIX),
         name=name,

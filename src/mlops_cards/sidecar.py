@@ -29,8 +29,8 @@ import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TypedDict
 from pathlib import Path
+from typing import TypedDict
 
 import yaml
 
@@ -184,7 +184,12 @@ def load_sidecar(path: Path, shown: str | None = None) -> Sidecar:
     name = shown if shown is not None else str(path)
     try:
         data = read_limited(
-            path, MAX_YAML_BYTES, name, "YAML file", "shorten the answers, or split the lesson"
+            path,
+            MAX_YAML_BYTES,
+            name,
+            "YAML file",
+            "shorten the answers, or split the lesson",
+            markup=True,
         )
     except CardsError as exc:  # the message already names the file: keep the rest
         return _failed(name, 1, str(exc).removeprefix(f"{name}: "), None)

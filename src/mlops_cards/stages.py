@@ -15,7 +15,6 @@ render) are imported inside the stages, so that a `check` served by the cache ne
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from mlops_cards.deckdata import DeckNote, ExportDeck, NoteTypeLike
 from mlops_cards.discover import find_lessons, leftover_sidecars, lesson_files
 from mlops_cards.errors import CardsError, DiagnosticsError
 from mlops_cards.identity import stable_id
-from mlops_cards.limits import MAX_LESSON_BYTES, MAX_YAML_BYTES, read_limited
+from mlops_cards.limits import MAX_LESSON_BYTES, MAX_YAML_BYTES, read_limited, read_media
 from mlops_cards.models import Diagnostic, Lesson, LessonContent
 from mlops_cards.parallel import precompute
 from mlops_cards.resolve import sidecar_of
@@ -283,14 +282,18 @@ class DeckNotes:
 
 
 def course_root(manifest: DeckManifest) -> Path:
-    """The folder no image may leave: the project (above `decks/`) and every lesson folder."""
-    folders = [p.resolve().parent for p in manifest.lessons]
-    # An ad-hoc deck (`build LESSON -o FILE.apkg`) has no manifest file: its output folder
-    # is no part of the course, or `-o /tmp/x.apkg` would open the whole disk to images.
-    if manifest.path.is_file():
-        base = manifest.path.parent.resolve()
-        folders.append(base.parent if base.name == "decks" else base)
-    return Path(os.path.commonpath(folders))
+    """The folder nothing is read outside of: the project (above `decks/`) of a manifest, the
+    current folder for an ad-hoc deck (`build LESSON -o FILE.apkg`)."""
+    from mlops_cards.manifest import outside_course, project_root
+
+    root = project_root(manifest.path) if manifest.path.is_file() else Path.cwd().resolve()
+    outside = outside_course(manifest.lessons, root)
+    if outside is not None:
+        raise CardsError(
+            f"{outside}: lesson lies outside the course folder {root} "
+            "(run mlops-cards in the folder that holds the course)"
+        )
+    return root
 
 
 def make_notes(
@@ -379,6 +382,8 @@ def _render_notes(builder: NoteBuilder) -> Callable[[LessonDeck], _NotesEntry]:
 
 def _replay(renderer: CardRenderer, entry: _NotesEntry) -> bool:
     """Bundle a cached lesson's images again: True when each still gets the name its HTML uses."""
+    if not isinstance(entry.notes, tuple) or not all(_well_typed(n) for n in entry.notes):
+        return False
     try:
         return all(
             renderer.bundle(src, source=Path(source), line=line) == name
@@ -386,6 +391,21 @@ def _replay(renderer: CardRenderer, entry: _NotesEntry) -> bool:
         )
     except (CardsError, OSError, TypeError, ValueError):
         return False  # rendered again, which reports the problem properly
+
+
+def _well_typed(note: object) -> bool:
+    """A DeckNote whose every field has its declared type (strings, not nested tuples): the
+    .apkg's cache key `repr`s notes, which must take time in proportion to their text."""
+    if not isinstance(note, DeckNote):
+        return False
+    texts = (note.guid, note.lesson_id, note.kind, note.key, note.deck, *note.fields, *note.tags)
+    return (
+        isinstance(note.fields, tuple)
+        and isinstance(note.tags, tuple)
+        and all(type(text) is str for text in texts)
+        and all(type(n) is int for n in (note.notetype, note.mod))
+        and type(note.retired) is bool
+    )
 
 
 def _notes_context(kinds: object, notetypes: Iterable[NoteTypeLike], course_root: Path) -> str:
@@ -441,4 +461,4 @@ def _apkg_parts(deck: ExportDeck) -> Iterable[bytes | str]:
         yield repr(note)
     for name, path in deck.media:
         yield name
-        yield hashlib.sha256(path.read_bytes()).digest()
+        yield hashlib.sha256(read_media(path)).digest()

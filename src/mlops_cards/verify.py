@@ -8,15 +8,19 @@ Needs the optional `anki` package (`pip install 'mlops-cards[anki]'`).
 
 from __future__ import annotations
 
+import re
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from mlops_cards.atomic import recover_if_idle
 from mlops_cards.errors import CardsError
 from mlops_cards.identity import upgrade_events
+from mlops_cards.limits import MAX_APKG_UNPACKED_BYTES, MAX_ZIP_RATIO, MB, size_text
 
 INSTALL_HINT = "verifying a deck needs the Anki engine: pip install 'mlops-cards[anki]'"
 
@@ -40,10 +44,11 @@ class Verification:
     empty_cards: int
     missing_media: tuple[str, ...]
     upgrade: Upgrade | None = None
+    cloze_problems: tuple[str, ...] = ()  # "guid: what is wrong", per cloze note
 
     @property
     def ok(self) -> bool:
-        clean = self.empty_cards == 0 and not self.missing_media
+        clean = self.empty_cards == 0 and not self.missing_media and not self.cloze_problems
         if self.upgrade is None:
             return clean
         return clean and self.upgrade.conflicting == 0 and self.upgrade.notetypes_copied == 0
@@ -51,6 +56,7 @@ class Verification:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["missing_media"] = list(self.missing_media)
+        data["cloze_problems"] = list(self.cloze_problems)
         return data
 
 
@@ -81,8 +87,46 @@ def _import(col: Any, apkg: Path) -> Any:
 
 
 def _check_file(apkg: Path) -> None:
+    recover_if_idle(apkg.parent)  # a build killed during its renames: finish them first
     if not apkg.is_file():
         raise CardsError(f"{apkg}: no such deck file")
+    _check_archive(apkg)
+
+
+def _check_archive(apkg: Path) -> None:
+    """Refuse a zip bomb before Anki unpacks it: the entries' sizes must add up to at most
+    MAX_APKG_UNPACKED_BYTES, none above 1 MB may be compressed more than MAX_ZIP_RATIO times,
+    and each entry's content must be the size and CRC its header says (read here, bounded by
+    those sizes), so the header cannot lie to the importer."""
+    try:
+        with zipfile.ZipFile(apkg) as archive:
+            entries = archive.infolist()
+            total = sum(entry.file_size for entry in entries)
+            if total > MAX_APKG_UNPACKED_BYTES:
+                raise CardsError(
+                    f"{apkg}: unpacks to {size_text(total)}, more than the "
+                    f"{size_text(MAX_APKG_UNPACKED_BYTES)} a deck may hold (a zip bomb?)"
+                )
+            for entry in entries:
+                ratio = entry.file_size / max(entry.compress_size, 1)
+                if entry.file_size > MB and ratio > MAX_ZIP_RATIO:
+                    raise CardsError(
+                        f"{apkg}: {entry.filename!r} is compressed {ratio:,.0f} times; no deck "
+                        f"file is more than {MAX_ZIP_RATIO} (a zip bomb?)"
+                    )
+            for entry in entries:
+                with archive.open(entry) as handle:
+                    while handle.read(MB):
+                        pass
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+    ) as exc:
+        raise CardsError(f"{apkg}: not a readable .apkg (zip) file: {exc}") from None
 
 
 def verify_deck(apkg: Path, previous: Path | None = None) -> Verification:
@@ -99,12 +143,40 @@ def verify_deck(apkg: Path, previous: Path | None = None) -> Verification:
             cards = col.card_count()
             empty = sum(len(n.card_ords) for n in col.get_empty_cards().notes)
             missing = tuple(sorted(col.media.check().missing))
+            clozes = _cloze_problems(col)
         finally:
             col.close()
         upgrade = (
             None if previous is None else _upgrade(collection_class, Path(scratch), apkg, previous)
         )
-    return Verification(notes, cards, empty, missing, upgrade)
+    return Verification(notes, cards, empty, missing, upgrade, clozes)
+
+
+_CLOZE_OPEN = re.compile(r"\{\{c(\d+)::")
+
+
+def _cloze_problems(col: Any) -> tuple[str, ...]:
+    """Cloze notes whose cards are not the ones their text asks for: markers that do not pair
+    up (a `}}` in the text closes one early), numbers that skip (`c2` without `c1`), or a card
+    count that differs from the numbers written. The tool writes `c1` only, and more only
+    where the author wrote them; any other `{{`/`}}` in a field is made inert."""
+    problems = []
+    for nid in col.find_notes(""):
+        note = col.get_note(nid)
+        if note.note_type()["type"] != 1:  # 1: a cloze note type
+            continue
+        text = note.fields[0]
+        numbers = sorted({int(n) for n in _CLOZE_OPEN.findall(text)})
+        opened, closed = len(_CLOZE_OPEN.findall(text)), text.count("}}")
+        if opened != closed:
+            problems.append(f"{note.guid}: {opened} cloze markers opened, {closed} `}}}}` closing")
+        elif numbers != list(range(1, len(numbers) + 1)):
+            problems.append(f"{note.guid}: cloze numbers {numbers} do not run from c1")
+        elif len(note.card_ids()) != len(numbers):
+            problems.append(
+                f"{note.guid}: {len(note.card_ids())} cards for cloze numbers {numbers}"
+            )
+    return tuple(problems)
 
 
 @contextmanager
@@ -170,6 +242,7 @@ def format_verification(apkg: Path, result: Verification) -> str:
         f"{apkg}: {result.notes} notes, {result.cards} cards",
         f"  empty cards: {result.empty_cards}",
         f"  missing media: {', '.join(result.missing_media) or 'none'}",
+        *(f"  cloze: {problem}" for problem in result.cloze_problems),
     ]
     if result.upgrade is not None:
         u = result.upgrade
