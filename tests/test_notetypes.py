@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT
 from mlops_cards.errors import CardsError
-from mlops_cards.notetypes import NOTE_KINDS, NoteType, default_templates_dir, load_note_types
+from mlops_cards.notetypes import NOTE_TYPE_KINDS, NoteType, default_templates_dir, load_note_types
 from mlops_cards.render import pygments_css
 
 TEMPLATES = ROOT / "card_templates"
@@ -71,7 +71,7 @@ SPECIAL = {"FrontSide", "Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag", "
 
 def test_ids_and_field_lists_are_pinned() -> None:
     note_types = load_note_types()
-    assert list(note_types) == list(NOTE_KINDS)
+    assert list(note_types) == list(NOTE_TYPE_KINDS)
     for kind, (model_id, fields, templates) in EXPECTED_IDS.items():
         note_type = note_types[kind]
         assert note_type.model_id == model_id

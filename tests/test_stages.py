@@ -11,6 +11,11 @@ from mlops_cards.errors import DiagnosticsError
 from mlops_cards.stages import deck_diagnostics, load_lessons, validate_deck
 
 LESSON = "---\nid: {id}\n---\n# {title}\n\n:pencil: Q1. Why?\n"
+# The smallest PNG: one transparent pixel.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 def two_lessons_one_id(root: Path) -> Path:
@@ -44,6 +49,36 @@ def test_check_exits_1_on_a_shared_id_with_the_line_build_stops_on(tmp_path: Pat
     assert line in check.stdout.splitlines()
     assert f"  {line}" in build.stderr.splitlines()
     assert not (tmp_path / "out").exists()
+
+
+ANSWERED = (
+    "questions:\n  Q1:\n    question: Why?\n    answer: |\n      Because ![it](img/{name}.png)\n"
+)
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_check_reports_what_rendering_stops_a_build_on(tmp_path: Path, cached: bool) -> None:
+    # Two lessons with a missing image each (one in the YAML answer), one sound: check names
+    # both images where build would stop, and the sound lesson is not blamed.
+    course = tmp_path / "course"
+    course.mkdir()
+    for name in ("a", "b", "c"):
+        (course / f"{name}.md").write_text(LESSON.format(id=name, title=name), encoding="utf-8")
+        (course / f"{name}.yaml").write_text(ANSWERED.format(name=name), encoding="utf-8")
+    (course / "img").mkdir()
+    (course / "img" / "c.png").write_bytes(PNG)
+    cache = () if cached else ("--no-cache",)
+    check = run_cli("check", *cache, "course", cwd=tmp_path)
+    build = run_cli("build", *cache, "course", "-o", "out/x.apkg", cwd=tmp_path)
+    assert check.returncode == 1 and build.returncode == 1, (check, build)
+    missing = [line for line in check.stdout.splitlines() if ": error: " in line]
+    assert missing == [
+        f"course/{name}.yaml:5:1: error: image 'img/{name}.png' not found (looked for "
+        f"{(course / 'img' / f'{name}.png').resolve()}; fix the path or add the file)"
+        for name in ("a", "b")
+    ]
+    # build stops on the first, with the same words
+    assert build.stderr.startswith("error: " + missing[0].replace(":5:1: error: ", ":5: "))
 
 
 @pytest.mark.parametrize(

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mlops_cards.cache import Cache
+from mlops_cards.errors import CardsError
 from mlops_cards.models import CardKind, Diagnostic, LessonContent
 from mlops_cards.quality import check_quality
 from mlops_cards.resolve import REFUSED_SUFFIX, SIDECAR_SUFFIX, lesson_arguments, lesson_of
-from mlops_cards.stages import diagnostics, load_lessons
+from mlops_cards.stages import Loaded, diagnostics, load_lessons, rendering_diagnostics
 from mlops_cards.text import plural
 
 KINDS: tuple[CardKind, ...] = ("question", "objective", "term", "extra")
@@ -106,8 +107,32 @@ def check_paths(paths: Sequence[str], cache: Cache | None = None, jobs: int = 1)
     loaded = load_lessons(lesson_paths, cache, jobs)
     found = diagnostics(loaded) + orphan_sidecars(lesson_paths)
     found += check_quality(loaded.contents)  # card-quality warnings, always on
+    found += _rendering_errors(loaded, found, cache, jobs)
     return CheckReport(
         loaded.contents,
         tuple(sorted(set(found), key=Diagnostic.sort_key)),
         tuple(failures) + loaded.failures,
     )
+
+
+def _rendering_errors(
+    loaded: Loaded, found: list[Diagnostic], cache: Cache | None, jobs: int
+) -> list[Diagnostic]:
+    """What rendering the cards finds (an image that is not there, ...), deck by deck as
+    `build` renders them; lessons that already have errors are left to those."""
+    from mlops_cards.resolve import adhoc_manifest, lesson_decks
+
+    broken = {d.path for d in found if d.level == "error"}
+    groups, _ = lesson_decks(loaded.contents)  # unreadable manifests: check_quality says so
+    result: list[Diagnostic] = []
+    for manifest, contents in groups:
+        sound = tuple(c for c in contents if not {c.lesson.path, c.sidecar} & broken)
+        if not sound:
+            continue
+        if manifest is None:
+            try:
+                manifest = adhoc_manifest([Path(c.lesson.path) for c in sound], Path("check.apkg"))
+            except CardsError:  # lessons outside this folder: no build here would render them
+                continue
+        result += rendering_diagnostics(manifest, replace(loaded, contents=sound), cache, jobs)
+    return result

@@ -9,6 +9,15 @@ class CardsError(Exception):
     """A problem the user can fix (bad input, missing file). The CLI prints it and exits 1."""
 
 
+class SourceError(CardsError):
+    """A problem at one line of an author's file, found after loading (rendering a card): `check`
+    reports it as a diagnostic there, `build` stops on it with the same words."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        self.path, self.line, self.message = path, line, message
+        super().__init__(f"{path}:{line}: {message}")
+
+
 class UsageError(CardsError):
     """The command was called wrongly. The CLI prints it and exits 2."""
 

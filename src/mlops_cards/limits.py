@@ -423,10 +423,10 @@ def read_media(path: Path) -> bytes:
     )
 
 
-def read_image(path: Path, src: str, where: str) -> bytes:
+def read_image(path: Path, src: str) -> bytes:
     """The bytes of an image to bundle: a real PNG/JPEG/GIF/WebP, under MAX_IMAGE_BYTES, whose
-    name ends as its format does. `where` is `lesson:line`, `src` the path as written."""
-    name = f"{where}: image {src!r}"
+    name ends as its format does. `src` is the path as written (the caller adds where)."""
+    name = f"image {src!r}"
     data = read_limited(path, MAX_IMAGE_BYTES, name, "image", _IMAGE_ADVICE, follow_links=False)
     kind = image_kind(data)
     if kind is None:

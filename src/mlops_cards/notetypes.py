@@ -34,17 +34,18 @@ from mlops_cards.limits import MAX_TEMPLATE_BYTES, MissingFile, read_limited
 from mlops_cards.render import pygments_css
 
 __all__ = [
-    "NOTE_KINDS",
+    "NOTE_TYPE_KINDS",
     "CardTemplate",
     "NoteField",
-    "NoteKind",
     "NoteType",
+    "NoteTypeKind",
     "default_templates_dir",
     "load_note_types",
 ]
 
-NoteKind = Literal["question", "term", "cloze", "objective"]
-NOTE_KINDS: tuple[NoteKind, ...] = ("question", "term", "cloze", "objective")
+# The four note types; a note's own kind (`models.NoteKind`) adds `extra`, a question card.
+NoteTypeKind = Literal["question", "term", "cloze", "objective"]
+NOTE_TYPE_KINDS: tuple[NoteTypeKind, ...] = ("question", "term", "cloze", "objective")
 
 
 class NoteField(NamedTuple):
@@ -61,7 +62,7 @@ class CardTemplate(NamedTuple):
 
 @dataclass(frozen=True)
 class NoteType:
-    kind: NoteKind
+    kind: NoteTypeKind
     model_id: int
     name: str
     fields: tuple[NoteField, ...]
@@ -122,7 +123,7 @@ class _Spec:
     is_cloze: bool = False
 
 
-_SPECS: dict[NoteKind, _Spec] = {
+_SPECS: dict[NoteTypeKind, _Spec] = {
     "question": _Spec(
         model_id=1619217110,
         name="mlops-cards Question",
@@ -210,7 +211,7 @@ def load_note_types(templates_dir: Path | None = None) -> dict[str, NoteType]:
     shared_css = _read(folder / _SHARED_CSS, folder)
     highlight_css = pygments_css()
     note_types: dict[str, NoteType] = {}
-    for kind in NOTE_KINDS:
+    for kind in NOTE_TYPE_KINDS:
         spec = _SPECS[kind]
         templates = []
         for name, template_id, front_file, back_file in spec.templates:

@@ -10,7 +10,6 @@ It always runs: in `check` (so `--strict` fails on it) and in the build's warnin
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -18,14 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlops_cards import cloze
-from mlops_cards.errors import CardsError
 from mlops_cards.extract import plain_text
 from mlops_cards.manifest import (
     CardKinds,
-    ManifestError,
     QualitySettings,
-    find_manifests,
-    load_manifest,
 )
 from mlops_cards.models import Card, Diagnostic, LessonContent
 
@@ -371,42 +366,18 @@ def check_quality(contents: Iterable[LessonContent], root: Path | None = None) -
     card kinds of the first deck manifest in `root/decks` that lists it (else the defaults);
     duplicates are looked for within each deck.
     A manifest that cannot be read is reported and its lessons get the defaults."""
-    decks, problems = _decks(root or Path())
+    from mlops_cards.resolve import lesson_decks
+
+    groups, problems = lesson_decks(list(contents), root)
     findings = []
-    for content in contents:
-        deck, settings, kinds = _deck_of(Path(content.lesson.path), decks)
+    for manifest, lessons in groups:
+        deck = str(manifest.path) if manifest else ""
+        settings = manifest.quality if manifest else QualitySettings()
+        kinds = manifest.cards if manifest else CardKinds()
         findings += [
             Finding(content, card, settings, kinds, deck)
+            for content in lessons
             for card in content.cards
             if _makes(card, kinds)
         ]
     return problems + _run(findings)
-
-
-_Deck = tuple[str, tuple[Path, ...], QualitySettings, CardKinds]
-
-
-def _decks(root: Path) -> tuple[list[_Deck], list[Diagnostic]]:
-    decks: list[_Deck] = []
-    problems: list[Diagnostic] = []
-    folder = root / "decks"
-    for path in find_manifests(folder) if folder.is_dir() else []:
-        try:
-            manifest = load_manifest(path)
-        except ManifestError as exc:
-            problems.extend(exc.diagnostics)
-            continue
-        except CardsError as exc:
-            problems.append(Diagnostic(str(path), 1, "error", str(exc)))
-            continue
-        lessons = tuple(Path(os.path.abspath(p)) for p in manifest.lessons)
-        decks.append((str(path), lessons, manifest.quality, manifest.cards))
-    return decks, problems
-
-
-def _deck_of(lesson: Path, decks: list[_Deck]) -> tuple[str, QualitySettings, CardKinds]:
-    full = Path(os.path.abspath(lesson))
-    for name, lessons, settings, kinds in decks:
-        if any(full == p or p in full.parents for p in lessons):
-            return name, settings, kinds
-    return "", QualitySettings(), CardKinds()

@@ -38,7 +38,7 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from mlops_cards.errors import CardsError
+from mlops_cards.errors import CardsError, SourceError
 from mlops_cards.limits import MAX_HTML_DEPTH, has_control_chars, html_depth, read_image
 
 # markdown-it and emoji are imported when first needed: a build served by the cache only
@@ -156,9 +156,11 @@ class CardRenderer:
         rendered = str(self._md.renderer.render(tokens, self._md.options, {}))
         if html_depth(rendered) > MAX_HTML_DEPTH:
             # The sanitiser's time grows with the square of the depth; no card needs this.
-            raise CardsError(
-                f"{source}:{line}: HTML elements nested more than {MAX_HTML_DEPTH} levels deep "
-                "(close the tags you open, e.g. every <div> with </div>)"
+            raise SourceError(
+                str(source),
+                line,
+                f"HTML elements nested more than {MAX_HTML_DEPTH} levels deep "
+                "(close the tags you open, e.g. every <div> with </div>)",
             )
         # NFC, as Anki stores field text: a checkout with decomposed accents (macOS) must give
         # the same note content, hence the same lock hash.
@@ -200,9 +202,11 @@ class CardRenderer:
         if unclosed is not None:
             # Python's HTMLParser takes quadratic time over tags that never close.
             where = line + html.count("\n", 0, unclosed.start())
-            raise CardsError(
-                f"{source}:{where}: raw HTML has a tag that is never closed by '>' "
-                f"({unclosed.group(0)[:30].strip()!r}); close it, or write &lt; for a plain '<'"
+            raise SourceError(
+                str(source),
+                where,
+                "raw HTML has a tag that is never closed by '>' "
+                f"({unclosed.group(0)[:30].strip()!r}); close it, or write &lt; for a plain '<'",
             )
         rewriter = _RawHtmlRewriter(lambda src, offset: self._bundle(src, source, line + offset))
         rewriter.feed(html)
@@ -216,42 +220,46 @@ class CardRenderer:
         src = src.strip()
         if not src or _REMOTE.match(src) or src.lower().startswith("data:"):
             return src  # remote images stay remote; data: URLs are left to the sanitiser
-        where = f"{source}:{line}"
+
+        def problem(message: str) -> SourceError:
+            return SourceError(str(source), line, message)
+
         if _SCHEME.match(src) and not re.match(r"^[A-Za-z]:[\\/]", src):
-            raise CardsError(
-                f"{where}: image {src!r} is neither a web address nor a file in the course "
+            raise problem(
+                f"image {src!r} is neither a web address nor a file in the course "
                 "(use a relative path such as images/picture.png)"
             )
         relative = unquote(urlsplit(src).path)
         if relative.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", relative):
-            raise CardsError(
-                f"{where}: image path {src!r} is absolute "
+            raise problem(
+                f"image path {src!r} is absolute "
                 "(write it relative to the lesson, such as images/picture.png)"
             )
         if has_control_chars(relative):  # `%00`, `%0a`: no file in a course is named so
-            raise CardsError(
-                f"{where}: image path {src!r} holds a control character (rename the file)"
-            )
+            raise problem(f"image path {src!r} holds a control character (rename the file)")
         try:
             target = (source.resolve().parent / relative).resolve()
             inside = target.is_relative_to(self._root)
             found = inside and target.is_file()
         except (OSError, ValueError) as exc:  # a name too long for the file system, a loop
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise CardsError(f"{where}: image {src!r} cannot be opened ({reason})") from None
+            raise problem(f"image {src!r} cannot be opened ({reason})") from None
         if not inside:
-            raise CardsError(
-                f"{where}: image {src!r} lies outside the course folder {self._root} "
+            raise problem(
+                f"image {src!r} lies outside the course folder {self._root} "
                 "(copy the image into the course and link it from there)"
             )
         if not found:
-            raise CardsError(
-                f"{where}: image {src!r} not found (looked for {target}; "
-                "fix the path or add the file)"
+            raise problem(
+                f"image {src!r} not found (looked for {target}; fix the path or add the file)"
             )
         name = self._names.get(target)
         if name is None:
-            name = media_name(target, read_image(target, src, where))
+            try:
+                data = read_image(target, src)
+            except CardsError as exc:  # too big, not an image, a pipe: said at the line
+                raise problem(str(exc)) from None
+            name = media_name(target, data)
             self._names[target] = name
             known = self._media.get(name)
             # The same picture under the same name in two folders: one copy, chosen by path

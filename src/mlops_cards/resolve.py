@@ -18,6 +18,7 @@ from mlops_cards.errors import CardsError, UsageError
 
 if TYPE_CHECKING:
     from mlops_cards.manifest import DeckManifest
+    from mlops_cards.models import Diagnostic, LessonContent
 
 SIDECAR_SUFFIX = ".yaml"
 MANIFEST_SUFFIX = SIDECAR_SUFFIX  # decks/NAME.yaml
@@ -119,6 +120,38 @@ class Defaults:
 
     manifests: tuple[Path, ...]
     lessons: tuple[Path, ...] = ()
+
+
+def lesson_decks(
+    contents: Sequence[LessonContent], root: Path | None = None
+) -> tuple[list[tuple[DeckManifest | None, list[LessonContent]]], list[Diagnostic]]:
+    """`check`'s lessons by the deck they belong to: the first manifest in `root/decks` that
+    lists each, else none (None, last); and the problems of manifests that cannot be read."""
+    from mlops_cards.manifest import ManifestError, find_manifests, load_manifest
+    from mlops_cards.models import Diagnostic
+
+    manifests: list[DeckManifest] = []
+    problems: list[Diagnostic] = []
+    folder = (root or Path()) / DECKS_DIR
+    for path in find_manifests(folder) if folder.is_dir() else []:
+        try:
+            manifests.append(load_manifest(path))
+        except ManifestError as exc:
+            problems.extend(exc.diagnostics)
+        except CardsError as exc:
+            problems.append(Diagnostic(str(path), 1, "error", str(exc)))
+    listed = [[Path(os.path.abspath(p)) for p in m.lessons] for m in manifests]
+
+    def lists(paths: list[Path], lesson: Path) -> bool:  # the lesson, or a folder above it
+        return any(lesson == p or p in lesson.parents for p in paths)
+
+    groups: dict[int, list[LessonContent]] = {}
+    for content in contents:
+        full = Path(os.path.abspath(content.lesson.path))
+        deck = next((i for i, paths in enumerate(listed) if lists(paths, full)), len(manifests))
+        groups.setdefault(deck, []).append(content)
+    decks: list[DeckManifest | None] = [*manifests, None]
+    return [(decks[i], groups[i]) for i in sorted(groups)], problems
 
 
 def defaults(root: Path | None = None, note: Note = _quiet) -> Defaults:

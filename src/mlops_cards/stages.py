@@ -2,7 +2,8 @@
 
 1. `load_lessons`: extract each lesson and merge its author YAML (cached per lesson);
 2. `validate_deck`: every diagnostic, the deck-level ones included (`deck_diagnostics`);
-   `build` and `preview` stop on errors, `check` prints them all;
+   `build` and `preview` stop on errors, `check` prints them all (with the errors rendering
+   finds, `rendering_diagnostics`);
 3. `make_notes`: order the lessons into subdecks and render every card's note (cached per
    lesson);
 4. `export_deck`: the fully decided deck an .apkg is written from; `apkg` writes it (cached).
@@ -14,6 +15,7 @@ render) are imported inside the stages, so that a `check` served by the cache ne
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING
 from mlops_cards.cache import Cache
 from mlops_cards.deckdata import DeckNote, ExportDeck, NoteTypeLike
 from mlops_cards.discover import find_lessons, leftover_sidecars, lesson_files
-from mlops_cards.errors import CardsError, DiagnosticsError
+from mlops_cards.errors import CardsError, DiagnosticsError, SourceError
 from mlops_cards.identity import stable_id
 from mlops_cards.limits import MAX_LESSON_BYTES, MAX_YAML_BYTES, read_limited, read_media
 from mlops_cards.models import Diagnostic, Lesson, LessonContent
@@ -318,6 +320,30 @@ def make_notes(
         cache or Cache(None), builder, lessons, loaded.keys, context, jobs, progress
     )
     return DeckNotes(tuple(lessons), notetypes, tuple(notes), renderer.media())
+
+
+def rendering_diagnostics(
+    manifest: DeckManifest, loaded: Loaded, cache: Cache | None = None, jobs: int = 1
+) -> list[Diagnostic]:
+    """The errors `make_notes` stops a build on (an image not found, raw HTML never closed), as
+    diagnostics, one per lesson that has one: for `check`, which then reports every error
+    `build` would. Rendered notes go into the cache, where the next build finds them."""
+    found: list[Diagnostic] = []
+    remaining = list(loaded.contents)
+    while remaining:
+        try:
+            make_notes(
+                manifest, dataclasses.replace(loaded, contents=tuple(remaining)), cache, jobs
+            )
+            break
+        except SourceError as exc:
+            found.append(Diagnostic(exc.path, exc.line, "error", exc.message))
+            # Its lesson is done (build stops at its first error); the others are rendered on.
+            left = [c for c in remaining if exc.path not in (c.lesson.path, c.sidecar)]
+            if len(left) == len(remaining):
+                break
+            remaining = left
+    return found
 
 
 @dataclass(frozen=True)
