@@ -10,8 +10,12 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from anki.collection import Collection
 
 # Tests (and the CLI they start) never make or use the user's own cache secret.
 os.environ.setdefault(
@@ -90,6 +94,16 @@ def run_process(
         text=True,
         timeout=600,
     )
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Iterator[Collection]:
+    """A learner's empty Anki collection (the real engine), closed after the test."""
+    anki = pytest.importorskip("anki.collection")
+    (tmp_path / "learner").mkdir()
+    col = anki.Collection(str(tmp_path / "learner" / "collection.anki2"))
+    yield col
+    col.close()
 
 
 @pytest.fixture(scope="module")

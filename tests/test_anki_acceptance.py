@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,14 +119,6 @@ def build(root: Path, *args: str, epoch: str = EPOCH, **env: str) -> Any:
     result = run_cli("build", *args, cwd=root, env={"SOURCE_DATE_EPOCH": epoch, **env})
     assert result.returncode == 0, result.stderr
     return result
-
-
-@pytest.fixture
-def collection(tmp_path: Path) -> Iterator[Collection]:
-    (tmp_path / "learner").mkdir()
-    col = Collection(str(tmp_path / "learner" / "collection.anki2"))
-    yield col
-    col.close()
 
 
 def import_apkg(col: Collection, apkg: Path, **options: Any) -> Any:

@@ -4,7 +4,6 @@ own answer, with its reviews, and nothing is duplicated."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +50,6 @@ def build(root: Path, epoch: str) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
-
-
-@pytest.fixture
-def collection(tmp_path: Path) -> Iterator[Collection]:
-    (tmp_path / "learner").mkdir()
-    col = Collection(str(tmp_path / "learner" / "collection.anki2"))
-    yield col
-    col.close()
 
 
 def shown(col: Collection) -> dict[int, tuple[str, str]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import shutil
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,14 +187,6 @@ def check_collection(col: Collection, release: Release) -> None:
             assert tuple(note.fields) == entry.fields  # updated to what the release says
         for card in note.cards():
             assert col.decks.name(card.did) == entry.deck  # where the release puts it
-
-
-@pytest.fixture
-def collection(tmp_path: Path) -> Iterator[Collection]:
-    (tmp_path / "learner").mkdir()
-    col = Collection(str(tmp_path / "learner" / "collection.anki2"))
-    yield col
-    col.close()
 
 
 def upgrade(
