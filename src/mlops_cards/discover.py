@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mlops_cards.errors import CardsError
 from mlops_cards.models import Lesson
+from mlops_cards.resolve import LESSON_SUFFIX, SIDECAR_SUFFIX
 
 ReadLesson = Callable[[Path, str], Lesson]
 
@@ -160,9 +161,10 @@ def leftover_sidecars(folder: Path) -> list[Path]:
         names = sorted(entry.name for entry in os.scandir(folder) if entry.is_file())
     except OSError:
         return []
-    lessons = {name for name in names if name.endswith(".md")}
+    lessons = {name for name in names if name.endswith(LESSON_SUFFIX)}
     return [
         folder / name
         for name in names
-        if name.endswith(".yaml") and name.removesuffix(".yaml") + ".md" not in lessons
+        if name.endswith(SIDECAR_SUFFIX)
+        and name.removesuffix(SIDECAR_SUFFIX) + LESSON_SUFFIX not in lessons
     ]

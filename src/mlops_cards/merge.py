@@ -28,7 +28,7 @@ from mlops_cards.models import (
     Term,
     Unanswered,
 )
-from mlops_cards.resolve import sidecar_of
+from mlops_cards.resolve import LESSON_SUFFIX, sidecar_of
 from mlops_cards.sidecar import Answer, Sidecar, TermEntry, closest, load_sidecar
 
 _SECTION: dict[ItemKind, str] = {
@@ -144,7 +144,7 @@ def orphaned_sidecar(lesson: Lesson) -> Diagnostic | None:
     if not leftovers:
         return None
     alone = len(leftovers) == 1 and [
-        md.name for md in folder.glob("*.md") if not md.with_suffix(".yaml").exists()
+        md.name for md in folder.glob("*" + LESSON_SUFFIX) if not sidecar_of(md).exists()
     ] == [Path(lesson.path).name]
     texts = {normalise_space(q.text) for q in lesson.questions}
     texts.update(normalise_space(o.text) for o in lesson.objectives)
