@@ -261,6 +261,19 @@ def test_thresholds_come_from_the_manifest_that_lists_the_lesson(
     ]
 
 
+def test_a_manifest_listing_a_folder_sets_the_thresholds_of_the_lessons_in_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = course(tmp_path, "quality: {max_answer_words: 8}\n")
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace("../content/*.md", "../content"),
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    found = [(d.path, d.line) for d in check_quality([content(CLEAN, path="content/serving.md")])]
+    assert ("content/serving.yaml", 3) in found  # an answer of 9 to 25 words: 8 is the limit
+
+
 @pytest.mark.parametrize(
     ("quality", "expected"),
     [

@@ -140,10 +140,11 @@ def lesson_decks(
             problems.extend(exc.diagnostics)
         except CardsError as exc:
             problems.append(Diagnostic(str(path), 1, "error", str(exc)))
-    listed = [[Path(os.path.abspath(p)) for p in m.lessons] for m in manifests]
+    # Sets: a manifest's glob lists every lesson, and a scan per lesson was quadratic.
+    listed = [{Path(os.path.abspath(p)) for p in m.lessons} for m in manifests]
 
-    def lists(paths: list[Path], lesson: Path) -> bool:  # the lesson, or a folder above it
-        return any(lesson == p or p in lesson.parents for p in paths)
+    def lists(paths: set[Path], lesson: Path) -> bool:  # the lesson, or a folder above it
+        return lesson in paths or any(parent in paths for parent in lesson.parents)
 
     groups: dict[int, list[LessonContent]] = {}
     for content in contents:
