@@ -5,14 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlops_cards.cache import Cache
 from mlops_cards.errors import CardsError
 from mlops_cards.models import CardKind, Diagnostic, LessonContent
-from mlops_cards.quality import check_quality
-from mlops_cards.resolve import REFUSED_SUFFIX, SIDECAR_SUFFIX, lesson_arguments, lesson_of
+from mlops_cards.quality import deck_quality
+from mlops_cards.resolve import (
+    REFUSED_SUFFIX,
+    SIDECAR_SUFFIX,
+    lesson_arguments,
+    lesson_decks,
+    lesson_of,
+)
 from mlops_cards.stages import Loaded, diagnostics, load_lessons, rendering_diagnostics
 from mlops_cards.text import plural
+
+if TYPE_CHECKING:
+    from mlops_cards.manifest import DeckManifest
 
 KINDS: tuple[CardKind, ...] = ("question", "objective", "term", "extra")
 
@@ -106,8 +116,10 @@ def check_paths(paths: Sequence[str], cache: Cache | None = None, jobs: int = 1)
     lesson_paths, failures = lesson_arguments(paths)
     loaded = load_lessons(lesson_paths, cache, jobs)
     found = diagnostics(loaded) + orphan_sidecars(lesson_paths)
-    found += check_quality(loaded.contents)  # card-quality warnings, always on
-    found += _rendering_errors(loaded, found, cache, jobs)
+    # Each lesson's deck (manifests that cannot be read are reported, their lessons get none).
+    groups, problems = lesson_decks(loaded.contents)
+    found += problems + deck_quality(groups)  # card-quality warnings, always on
+    found += _rendering_errors(loaded, groups, found, cache, jobs)
     return CheckReport(
         loaded.contents,
         tuple(sorted(set(found), key=Diagnostic.sort_key)),
@@ -116,14 +128,17 @@ def check_paths(paths: Sequence[str], cache: Cache | None = None, jobs: int = 1)
 
 
 def _rendering_errors(
-    loaded: Loaded, found: list[Diagnostic], cache: Cache | None, jobs: int
+    loaded: Loaded,
+    groups: list[tuple[DeckManifest | None, list[LessonContent]]],
+    found: list[Diagnostic],
+    cache: Cache | None,
+    jobs: int,
 ) -> list[Diagnostic]:
     """What rendering the cards finds (an image that is not there, ...), deck by deck as
     `build` renders them; lessons that already have errors are left to those."""
-    from mlops_cards.resolve import adhoc_manifest, lesson_decks
+    from mlops_cards.resolve import adhoc_manifest
 
     broken = {d.path for d in found if d.level == "error"}
-    groups, _ = lesson_decks(loaded.contents)  # unreadable manifests: check_quality says so
     result: list[Diagnostic] = []
     for manifest, contents in groups:
         sound = tuple(c for c in contents if not {c.lesson.path, c.sidecar} & broken)

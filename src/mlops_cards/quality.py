@@ -18,10 +18,7 @@ from typing import TYPE_CHECKING
 
 from mlops_cards import cloze
 from mlops_cards.extract import plain_text
-from mlops_cards.manifest import (
-    CardKinds,
-    QualitySettings,
-)
+from mlops_cards.manifest import CardKinds, DeckManifest, QualitySettings
 from mlops_cards.models import Card, Diagnostic, LessonContent
 
 if TYPE_CHECKING:
@@ -369,6 +366,14 @@ def check_quality(contents: Iterable[LessonContent], root: Path | None = None) -
     from mlops_cards.resolve import lesson_decks
 
     groups, problems = lesson_decks(list(contents), root)
+    return problems + deck_quality(groups)
+
+
+def deck_quality(
+    groups: Iterable[tuple[DeckManifest | None, Iterable[LessonContent]]],
+) -> list[Diagnostic]:
+    """The warnings for lessons grouped by deck (`resolve.lesson_decks`), each group under its
+    manifest's thresholds and card kinds (none: the defaults)."""
     findings = []
     for manifest, lessons in groups:
         deck = str(manifest.path) if manifest else ""
@@ -380,4 +385,4 @@ def check_quality(contents: Iterable[LessonContent], root: Path | None = None) -
             for card in content.cards
             if _makes(card, kinds)
         ]
-    return problems + _run(findings)
+    return _run(findings)
