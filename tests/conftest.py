@@ -79,7 +79,11 @@ def run_cli(
 
 
 def run_process(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = 600,
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m mlops_cards` in a subprocess: exit code and output as a user sees them."""
     full_env = {**os.environ, **(env or {})}
@@ -92,7 +96,7 @@ def run_process(
         input=input,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_process
 from mlops_cards.deckdata import DeckNote
 
 ENV = {"SOURCE_DATE_EPOCH": "1700000000"}
@@ -53,16 +53,8 @@ def project(tmp_path: Path, manifest: str = MANIFEST) -> Path:
 
 def cli(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """The CLI in `root`, stopped (and the test failed) if it hangs."""
-    full = {**os.environ, **ENV, **env, "PYTHONPATH": str(ROOT / "src")}
     try:
-        return subprocess.run(
-            [sys.executable, "-m", "mlops_cards", *args],
-            cwd=root,
-            env=full,
-            capture_output=True,
-            text=True,
-            timeout=HANG,
-        )
+        return run_process(*args, cwd=root, env={**ENV, **env}, timeout=HANG)
     except subprocess.TimeoutExpired:
         pytest.fail(f"mlops-cards {' '.join(args)} hung")
 
