@@ -11,8 +11,9 @@ from conftest import run_cli
 from mlops_cards.extract import extract_text
 from mlops_cards.manifest import CardKinds, QualitySettings, load_manifest
 from mlops_cards.merge import merge_loaded
-from mlops_cards.models import LessonContent
-from mlops_cards.quality import RULES, answer_words, card_quality, check_quality, list_items
+from mlops_cards.models import Diagnostic, LessonContent
+from mlops_cards.quality import RULES, answer_words, card_quality, deck_quality, list_items
+from mlops_cards.resolve import lesson_decks
 from mlops_cards.sidecar import parse_sidecar
 
 LESSON = """\
@@ -356,3 +357,9 @@ def test_the_schema_offers_the_same_rule_ids() -> None:
     schema = json.loads(files("mlops_cards").joinpath("sidecar.schema.json").read_text("utf-8"))
     for kind in ("question", "objective", "term", "extra"):
         assert schema["definitions"][kind]["properties"]["accept"]["items"]["enum"] == list(RULES)
+
+
+def check_quality(contents: list[LessonContent]) -> list[Diagnostic]:
+    """What `check` does: each lesson under the deck that lists it."""
+    groups, problems = lesson_decks(contents)
+    return problems + deck_quality(groups)

@@ -13,7 +13,6 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlops_cards import cloze
@@ -358,22 +357,12 @@ def card_quality(
     )
 
 
-def check_quality(contents: Iterable[LessonContent], root: Path | None = None) -> list[Diagnostic]:
-    """`check`: the warnings for lessons checked together, each lesson under the thresholds and
-    card kinds of the first deck manifest in `root/decks` that lists it (else the defaults);
-    duplicates are looked for within each deck.
-    A manifest that cannot be read is reported and its lessons get the defaults."""
-    from mlops_cards.resolve import lesson_decks
-
-    groups, problems = lesson_decks(list(contents), root)
-    return problems + deck_quality(groups)
-
-
 def deck_quality(
     groups: Iterable[tuple[DeckManifest | None, Iterable[LessonContent]]],
 ) -> list[Diagnostic]:
-    """The warnings for lessons grouped by deck (`resolve.lesson_decks`), each group under its
-    manifest's thresholds and card kinds (none: the defaults)."""
+    """`check`: the warnings for lessons grouped by deck (`resolve.lesson_decks`), each group
+    under its manifest's thresholds and card kinds (none: the defaults); duplicates are looked
+    for within each deck."""
     findings = []
     for manifest, lessons in groups:
         deck = str(manifest.path) if manifest else ""
