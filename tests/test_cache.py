@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
+
 from conftest import run_cli
 from mlops_cards.cache import CACHE_DIR_NAME, Cache
 from mlops_cards.models import Diagnostic
@@ -154,6 +156,61 @@ def test_an_edited_template_is_picked_up(tmp_path: Path) -> None:
     manifest = root / "decks" / "registry.yaml"
     manifest.write_text(MANIFEST + "templates: ../tpl\n", encoding="utf-8")
     edit_and_compare(root, ("tpl/question/front.html", "{{", "<b>Q</b> {{"))
+
+
+def rebuild(root: Path) -> str:
+    """A build over what is there (lock, outputs, cache), leaving it all in place: its stdout."""
+    result = run_cli("build", cwd=root, env=ENV)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_build_with_nothing_changed_matches_nothing_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlops_cards import pipeline
+
+    root = project(tmp_path)
+    first = build(root)  # writes the lock
+    said = rebuild(root)  # leaves the lock as it is, so its outcome is kept
+    files = [root / "dist" / n for n in OUTPUTS] + [root / "decks" / "registry.lock.json"]
+    before = [(p.stat().st_ino, p.stat().st_mtime_ns) for p in files]
+    matched: list[object] = []
+    real = pipeline.match_deck
+    monkeypatch.setattr(pipeline, "match_deck", lambda *a: matched.append(a) or real(*a))
+    assert rebuild(root) == said
+    assert matched == []  # nothing matched, locked or packed again
+    assert [(p.stat().st_ino, p.stat().st_mtime_ns) for p in files] == before  # nor written
+    # An .apkg that is not what the build made is made again, whatever the cache says.
+    (root / "dist" / "registry.apkg").write_bytes(b"not a deck")
+    assert rebuild(root) == said
+    assert len(matched) == 1
+    apkg = root / "dist" / "registry.apkg"
+    assert hashlib.sha256(apkg.read_bytes()).hexdigest() == first["registry.apkg"]
+
+
+def test_an_older_lock_is_built_against_even_when_the_notes_were_built_before(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    lock = root / "decks" / "registry.lock.json"
+    build(root)
+    rebuild(root)
+    first_lock = lock.read_bytes()
+    apkg = root / "dist" / "registry.apkg"
+    first_apkg = apkg.read_bytes()
+    lesson = root / "course" / "2. Registries.md"
+    original = lesson.read_text(encoding="utf-8")
+    lesson.write_text(original.replace("Who may", "Who can"), encoding="utf-8")
+    assert ", 1 changed," in rebuild(root)
+    # The lesson and the .apkg as they were, the lock as the edit left it (a revert not
+    # committed with its lock): the notes and .apkg of the kept outcome, another lock, so Q2
+    # changed back.
+    lesson.write_text(original, encoding="utf-8")
+    apkg.write_bytes(first_apkg)
+    assert ", 1 changed," in rebuild(root)
+    lock.write_bytes(first_lock)  # and with the lock of those notes, nothing changed
+    assert "0 new, 0 changed, 5 unchanged" in rebuild(root)
 
 
 def test_a_deleted_image_fails_the_warm_build_as_it_does_the_cold_one(tmp_path: Path) -> None:

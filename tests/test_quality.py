@@ -180,6 +180,34 @@ def test_duplicate_fronts_and_a_question_asking_for_a_term() -> None:
     assert sum("duplicate" in d.message for d in card_quality([content(CLEAN), other])) == 6
 
 
+def test_each_lessons_findings_come_from_the_cache_and_duplicates_still_span_lessons(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlops_cards import quality
+    from mlops_cards.cache import Cache
+
+    lessons = [content(CLEAN), content(CLEAN, LESSON.replace("Serving models", "B"), "b.md")]
+    keys = {"serving.md": "content of serving", "b.md": "content of b"}
+    expected = card_quality(lessons)  # no cache
+    strict_expected = card_quality(lessons, QualitySettings(max_answer_words=3))
+    worked_out: list[str] = []
+    real = quality.lesson_quality
+
+    def counted(lesson: LessonContent, *rest: object) -> quality.LessonQuality:
+        worked_out.append(lesson.lesson.path)
+        return real(lesson, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(quality, "lesson_quality", counted)
+    cache = Cache(tmp_path / "cache")
+    assert card_quality(lessons, cache=cache, keys=keys) == expected
+    assert card_quality(lessons, cache=cache, keys=keys) == expected
+    assert worked_out == ["serving.md", "b.md"]  # the second time, both from the cache
+    # Other thresholds are other findings: not served from the entries of the defaults.
+    strict = card_quality(lessons, QualitySettings(max_answer_words=3), cache=cache, keys=keys)
+    assert strict == strict_expected != expected
+    assert len(worked_out) == 4
+
+
 def test_an_authored_cloze_that_reverses_its_term_card_is_a_duplicate() -> None:
     reversed_card = (
         "  Feature store:\n"

@@ -118,7 +118,7 @@ def check_paths(paths: Sequence[str], cache: Cache | None = None, jobs: int = 1)
     found = diagnostics(loaded) + orphan_sidecars(lesson_paths)
     # Each lesson's deck (manifests that cannot be read are reported, their lessons get none).
     groups, problems = lesson_decks(loaded.contents)
-    found += problems + deck_quality(groups)  # card-quality warnings, always on
+    found += problems + deck_quality(groups, cache, loaded.keys, jobs)  # always on
     found += _rendering_errors(loaded, groups, found, cache, jobs)
     return CheckReport(
         loaded.contents,

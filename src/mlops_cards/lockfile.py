@@ -15,6 +15,7 @@ their content can still be published (tagged `retired`) and a revived note keeps
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -86,6 +87,16 @@ def _bad(path: Path, what: str) -> CardsError:
         f"{path}: {what} (restore it from version control, or delete it to start a new lock: "
         "every note then counts as new)"
     )
+
+
+def lock_digest(path: Path) -> str | None:
+    """The sha256 of the lock file's bytes; None when there is none or it cannot be read (then
+    `read_lock` says why)."""
+    try:
+        raw = read_limited(path, MAX_LOCK_BYTES, str(path), "lock file", "")
+    except (OSError, CardsError):
+        return None
+    return hashlib.sha256(raw).hexdigest()
 
 
 def read_lock(path: Path) -> Lock:

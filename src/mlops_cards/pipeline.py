@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,11 +21,13 @@ from mlops_cards.checklist import PdfUnavailable, checklist_files, require_pdf
 from mlops_cards.deckdata import DeckNote
 from mlops_cards.epoch import build_time
 from mlops_cards.errors import CardsError, DiagnosticsError
+from mlops_cards.limits import read_media
 from mlops_cards.lockfile import (
     Lock,
     LockUpdate,
     lock_bytes,
     lock_differences,
+    lock_digest,
     read_lock,
     update_lock,
 )
@@ -82,12 +85,31 @@ class BuildReport:
 @dataclass(frozen=True)
 class _Built:
     target: DeckTarget
-    data: bytes
+    data: bytes | None  # None: the output file already holds the deck (`_Outcome`)
     checklists: dict[str, bytes]  # file name in the output folder -> content
-    old_lock: Lock
-    new_lock: Lock
     report: DeckReport
-    lock_data: bytes = b""  # new_lock as written (computed once: 30 MB for 20,000 notes)
+    lock_data: bytes = b""  # the lock as written (computed once: 30 MB for 20,000 notes)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the notes and the lock made of a deck: the .apkg's sha256 and the report's parts
+    they decide. Kept in the cache under everything that went into it (`_outcome_key`) when the
+    build left the lock as it found it: the next build of the same notes against that lock,
+    whose .apkg still has those bytes, has no matching, lock or .apkg to do or write."""
+
+    sha256: str
+    lock_written: bool
+    notes_per_kind: tuple[tuple[str, int], ...]
+    new: tuple[str, ...]
+    changed: tuple[str, ...]
+    unchanged: int
+    retired: tuple[str, ...]
+    notetypes_changed: tuple[str, ...]
+    media: int
+    hints: tuple[str, ...]  # `formerly:` suggestions (matching.py)
+    identity: tuple[str, ...]
+    subdecks_kept: tuple[str, ...]
 
 
 def _label(note: DeckNote) -> str:
@@ -117,39 +139,101 @@ def _build_deck(
     reading = _stage_progress(progress, f"building {manifest.name}: lessons read")
     loaded = load_lessons([str(p) for p in manifest.lessons], cache, jobs, reading)
     warnings = validate_deck(manifest.name, manifest.path, loaded)
-    warnings += tuple(card_quality(loaded.contents, manifest.quality, manifest.cards))  # always
-    # Read before the notes exist: parsing a large lock briefly takes more memory than it keeps.
-    old_lock = read_lock(target.lock)
+    quality = card_quality(
+        loaded.contents, manifest.quality, manifest.cards, cache, loaded.keys, jobs
+    )
+    warnings += tuple(quality)  # always
     rendering = _stage_progress(progress, f"building {manifest.name}: lessons made into notes")
     made = make_notes(manifest, loaded, cache, jobs, rendering)
-    # Which published note each item is: GUIDs and subdecks from the lock (matching.py).
-    made, matched = match_deck(old_lock, made, target.lock.parent)
-    update = lock_notes(target, made, old_lock, now, frozen, retire, matched)
-    deck = export_deck(manifest, made, update.notes, update.notetype_mods)
-    data = apkg(deck, cache)
+    key = _outcome_key(cache, target, made, frozen, retire)
+    outcome = cache.get_object(key, _Outcome) if key else None
+    data: bytes | None = None  # None: the .apkg on disk already has these bytes
+    lock_data = b""
+    if outcome is None or _file_sha256(target.output) != outcome.sha256:
+        outcome, data, lock_data = _identify_and_export(target, made, now, frozen, retire, cache)
+        if key and not outcome.lock_written:
+            cache.put_object(key, outcome)
     checklists, checklist_warnings = _checklists(cache, manifest, loaded, made, now, jobs)
-    lock_data = lock_bytes(update.lock)
     report = DeckReport(
         name=manifest.name,
         output=target.output,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=outcome.sha256,
         lock=target.lock,
+        lock_written=outcome.lock_written,
+        notes_per_kind=outcome.notes_per_kind,
+        new=outcome.new,
+        changed=outcome.changed,
+        unchanged=outcome.unchanged,
+        retired=outcome.retired,
+        retired_published=retire,
+        notetypes_changed=outcome.notetypes_changed,
+        unanswered=unanswered_lines(loaded.contents),
+        media=outcome.media,
+        warnings=tuple(d.format() for d in warnings) + outcome.hints + checklist_warnings,
+        checklists=tuple((name, _sha256(b)) for name, b in checklists.items()),
+        identity=outcome.identity,
+        subdecks_kept=outcome.subdecks_kept,
+    )
+    return _Built(target, data, checklists, report, lock_data)
+
+
+def _identify_and_export(
+    target: DeckTarget, made: DeckNotes, now: int, frozen: bool, retire: bool, cache: Cache
+) -> tuple[_Outcome, bytes, bytes]:
+    """The deck's notes against its lock (matching, then the lock update), then the .apkg:
+    what they made of it, the .apkg's bytes and the new lock's."""
+    old_lock = read_lock(target.lock)
+    # Which published note each item is: GUIDs and subdecks from the lock (matching.py).
+    made, matched = match_deck(old_lock, made, target.lock.parent)
+    update = lock_notes(target, made, old_lock, now, frozen, retire, matched)
+    deck = export_deck(target.manifest, made, update.notes, update.notetype_mods)
+    data = apkg(deck, cache)
+    lock_data = lock_bytes(update.lock)
+    outcome = _Outcome(
+        sha256=_sha256(data),
         lock_written=_lock_changes(target.lock, lock_data, old_lock),
         notes_per_kind=tuple(sorted(Counter(n.kind for n in update.notes).items())),
         new=tuple(_label(n) for n in update.new),
         changed=tuple(_label(n) for n in update.changed),
         unchanged=len(update.unchanged),
         retired=tuple(_label(n) for n in update.retired),
-        retired_published=retire,
         notetypes_changed=update.notetypes_changed,
-        unanswered=unanswered_lines(loaded.contents),
         media=len(deck.media),
-        warnings=tuple(d.format() for d in (*warnings, *matched.hints)) + checklist_warnings,
-        checklists=tuple((name, hashlib.sha256(b).hexdigest()) for name, b in checklists.items()),
+        hints=tuple(d.format() for d in matched.hints),
         identity=matched.events,
         subdecks_kept=matched.kept_subdecks,
     )
-    return _Built(target, data, checklists, old_lock, update.lock, report, lock_data)
+    return outcome, data, lock_data
+
+
+def _outcome_key(
+    cache: Cache, target: DeckTarget, made: DeckNotes, frozen: bool, retire: bool
+) -> str | None:
+    """The cache key of the deck's `_Outcome`: the lock's bytes, the manifest and options, and
+    every note as rendered, with the note types, subdecks and images' bytes; None without a
+    cache or a lock (a build then writes the lock)."""
+    lock = lock_digest(target.lock) if cache.enabled else None
+    if lock is None:
+        return None
+    # Lesson paths are recorded relative to the lock's folder from the working folder's.
+    places = (os.getcwd(), str(target.output), str(target.lock))
+    head = repr((target.manifest, places, frozen, retire))
+    notetypes = sorted(repr(t) for t in made.notetypes.values())
+    lessons = [repr((d.content.lesson.path, d.subdeck, d.number)) for d in made.lessons]
+    media = [f"{name} {_sha256(read_media(path))}" for name, path in sorted(made.media.items())]
+    notes = (repr(note) for note in made.notes)
+    return cache.key("outcome", [head, lock, *notetypes, *lessons, *media, *notes])
+
+
+def _file_sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as file:
+            while chunk := file.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def lock_notes(
@@ -177,18 +261,27 @@ def lock_notes(
 def _lock_changes(path: Path, new: bytes, old_lock: Lock) -> bool:
     """Whether the lock file must be written: the common case, a file already holding `new`,
     is seen without writing out the old lock again (30 MB for 20,000 notes)."""
+    return not _holds(path, new) and new != lock_bytes(old_lock)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file holds exactly `data`, read by the megabyte (no second copy in memory)."""
     try:
-        if path.stat().st_size == len(new):
-            with path.open("rb") as file:  # by the megabyte: no second copy in memory
-                offset, same = 0, True
-                while same and (chunk := file.read(1 << 20)):
-                    same = chunk == new[offset : offset + len(chunk)]
-                    offset += len(chunk)
-                if same and offset == len(new):
+        if path.stat().st_size != len(data):
+            return False
+        with path.open("rb") as file:
+            offset = 0
+            while chunk := file.read(1 << 20):
+                if chunk != data[offset : offset + len(chunk)]:
                     return False
+                offset += len(chunk)
+            return offset == len(data)
     except OSError:
-        pass
-    return new != lock_bytes(old_lock)
+        return False
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -349,21 +442,21 @@ def build(
         {(d.output.name, d.sha256) for d in decks} | {c for d in decks for c in d.checklists}
     )
     sums = "".join(f"{sha}  {name}\n" for name, sha in files)
-    # One step: a full disk or Ctrl-C leaves every previous output (and lock) as it was.
-    write_files(
-        [(b.target.output, b.data) for b in built]
-        + [
-            (b.target.output.parent / name, data)
-            for b in built
-            for name, data in b.checklists.items()
-        ]
-        + [(b.target.lock, b.lock_data) for b in built if b.report.lock_written]
-        + [
-            (out_dir / SUMS_NAME, sums),
-            (out_dir / REPORT_NAME, report_json(decks)),
-            (out_dir / NOTES_NAME, release_notes(decks)),
-        ]
-    )
+    written = [(b.target.output, b.data) for b in built if b.data is not None]
+    written += [
+        (b.target.output.parent / n, data) for b in built for n, data in b.checklists.items()
+    ]
+    written += [(b.target.lock, b.lock_data) for b in built if b.report.lock_written]
+    written += [
+        (out_dir / SUMS_NAME, sums.encode()),
+        (out_dir / REPORT_NAME, report_json(decks).encode()),
+        (out_dir / NOTES_NAME, release_notes(decks).encode()),
+    ]
+    # A file that already holds its bytes is left alone (its date too). The rest in one step:
+    # a full disk or Ctrl-C leaves every previous output (and lock) as it was.
+    changed = [(path, data) for path, data in written if not _holds(path, data)]
+    if changed:
+        write_files(changed)
     return BuildReport(decks, out_dir / SUMS_NAME, out_dir / REPORT_NAME)
 
 

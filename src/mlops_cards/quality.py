@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mlops_cards import cloze
+from mlops_cards.cache import Cache
 from mlops_cards.extract import plain_text
 from mlops_cards.manifest import CardKinds, DeckManifest, QualitySettings
 from mlops_cards.models import Card, Diagnostic, LessonContent
+from mlops_cards.parallel import precompute
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -284,37 +286,42 @@ CARD_RULES: dict[str, Rule] = {
 }
 
 
-def duplicates(findings: list[Finding]) -> Iterator[tuple[Finding, Diagnostic]]:
-    """Cards that ask what an earlier card asks (an index of fronts: one pass), and author
-    clozes that are their term card reversed."""
-    first: dict[tuple[str, str], Finding] = {}
-    for f in findings:
-        front = normalised_front(f.card)
-        if not front:
-            continue
-        seen = first.setdefault((f.deck, front), f)
-        if seen is not f:
-            path, line = seen.front_at()
-            yield (
-                f,
-                f.warn(
-                    f.front_at(),
-                    "duplicate",
-                    f"{_name(f.card)} asks what {_name(seen.card)} asks ({path}:{line})",
-                ),
+@dataclass(frozen=True)
+class Front:
+    """What one card asks, folded (`normalised_front`), and where: `duplicate` compares the
+    fronts of a whole deck."""
+
+    text: str
+    path: str
+    line: int
+    name: str
+    accepted: bool  # the author accepts this card as a duplicate
+
+
+def reversed_cloze(f: Finding) -> Iterator[Diagnostic]:
+    """An author cloze that is its term card reversed."""
+    if f.card.cloze and f.kinds.cloze:
+        parts, problem = cloze.parse(f.card.cloze)
+        term = f.card.label or f.card.key
+        if problem is None and cloze.reverses_term_card(parts, term, f.card.back):
+            yield f.warn(
+                f.cloze_at(),
+                "duplicate",
+                f"the cloze of term {f.card.key!r} is its term card reversed",
             )
-        if f.card.cloze and f.kinds.cloze:
-            parts, problem = cloze.parse(f.card.cloze)
-            term = f.card.label or f.card.key
-            if problem is None and cloze.reverses_term_card(parts, term, f.card.back):
-                yield (
-                    f,
-                    f.warn(
-                        f.cloze_at(),
-                        "duplicate",
-                        f"the cloze of term {f.card.key!r} is its term card reversed",
-                    ),
-                )
+
+
+def duplicate_fronts(fronts: Iterable[tuple[str, Front]]) -> Iterator[Diagnostic]:
+    """Cards that ask what an earlier card of the same deck asks (an index of fronts: one
+    pass); `fronts` are (deck, front) in deck order."""
+    first: dict[tuple[str, str], Front] = {}
+    for deck, front in fronts:
+        seen = first.setdefault((deck, front.text), front)
+        if seen is not front and not front.accepted:
+            message = f"{front.name} asks what {seen.name} asks ({seen.path}:{seen.line})"
+            yield Diagnostic(
+                front.path, front.line, "warning", f"duplicate: {message}", HINTS["duplicate"]
+            )
 
 
 # --- running it -----------------------------------------------------------------------------
@@ -330,48 +337,103 @@ def _makes(card: Card, kinds: CardKinds) -> bool:
     return wanted[card.kind]
 
 
-def _run(findings: list[Finding]) -> list[Diagnostic]:
+@dataclass(frozen=True)
+class LessonQuality:
+    """One lesson's share of the check, kept in the cache by the lesson's content: what the
+    rules find in each of its cards (those the author accepts left out), and their fronts."""
+
+    found: tuple[Diagnostic, ...]
+    fronts: tuple[Front, ...]
+
+
+def lesson_quality(
+    content: LessonContent, settings: QualitySettings, kinds: CardKinds
+) -> LessonQuality:
     found: list[Diagnostic] = []
-    for f in findings:
+    fronts = []
+    for card in content.cards:
+        if not _makes(card, kinds):
+            continue
+        f = Finding(content, card, settings, kinds)
         for rule, check in CARD_RULES.items():
-            if rule not in f.card.accept:
+            if rule not in card.accept:
                 found.extend(check(f))
-    found.extend(d for f, d in duplicates(findings) if "duplicate" not in f.card.accept)
-    return sorted(set(found), key=Diagnostic.sort_key)
+        accepted = "duplicate" in card.accept
+        if not accepted:
+            found.extend(reversed_cloze(f))
+        text = normalised_front(card)
+        if text:
+            fronts.append(Front(text, *f.front_at(), _name(card), accepted))
+    return LessonQuality(tuple(found), tuple(fronts))
+
+
+# A deck's lessons as the rules see them: (deck, thresholds, card kinds, lessons).
+Group = tuple[str, QualitySettings, CardKinds, Iterable[LessonContent]]
+_Job = tuple[LessonContent, QualitySettings, CardKinds]
+
+
+def _lesson_job(job: _Job) -> LessonQuality:
+    return lesson_quality(*job)
+
+
+def _run(
+    groups: Iterable[Group], cache: Cache | None, keys: Mapping[str, str], jobs: int
+) -> list[Diagnostic]:
+    """Every lesson's findings (from the cache when its content has a key there; the others
+    worked out in `jobs` processes), then the duplicates of each deck."""
+    cache = cache or Cache(None)
+    work = [(deck, (c, s, k)) for deck, s, k, lessons in groups for c in lessons]
+    entry_keys: list[str | None] = [
+        cache.key("quality", [keys[c.lesson.path], repr(s), repr(k)])
+        if cache.enabled and c.lesson.path in keys
+        else None
+        for _, (c, s, k) in work
+    ]
+    results = [cache.get_object(key, LessonQuality) if key else None for key in entry_keys]
+    misses = [i for i, result in enumerate(results) if result is None]
+    computed = precompute(_lesson_job, [work[i][1] for i in misses], jobs)
+    for i, result in zip(misses, computed, strict=True):
+        results[i] = result if result is not None else _lesson_job(work[i][1])
+        key = entry_keys[i]
+        if key:
+            cache.put_object(key, results[i])
+    done = [r for r in results if r is not None]
+    found = {d for r in done for d in r.found}
+    found.update(
+        duplicate_fronts(
+            (deck, front) for (deck, _), r in zip(work, done, strict=True) for front in r.fronts
+        )
+    )
+    return sorted(found, key=Diagnostic.sort_key)
 
 
 def card_quality(
     contents: Iterable[LessonContent],
     settings: QualitySettings | None = None,
     kinds: CardKinds | None = None,
+    cache: Cache | None = None,
+    keys: Mapping[str, str] | None = None,
+    jobs: int = 1,
 ) -> list[Diagnostic]:
-    """Every card-quality warning for the cards of one deck (the build)."""
-    settings, kinds = settings or QualitySettings(), kinds or CardKinds()
-    return _run(
-        [
-            Finding(content, card, settings, kinds)
-            for content in contents
-            for card in content.cards
-            if _makes(card, kinds)
-        ]
-    )
+    """Every card-quality warning for the cards of one deck (the build); `keys` are the cache
+    keys of the lessons' contents (`Loaded.keys`), under which each lesson's findings are kept."""
+    group = ("", settings or QualitySettings(), kinds or CardKinds(), contents)
+    return _run([group], cache, keys or {}, jobs)
 
 
 def deck_quality(
     groups: Iterable[tuple[DeckManifest | None, Iterable[LessonContent]]],
+    cache: Cache | None = None,
+    keys: Mapping[str, str] | None = None,
+    jobs: int = 1,
 ) -> list[Diagnostic]:
     """`check`: the warnings for lessons grouped by deck (`resolve.lesson_decks`), each group
     under its manifest's thresholds and card kinds (none: the defaults); duplicates are looked
     for within each deck."""
-    findings = []
-    for manifest, lessons in groups:
-        deck = str(manifest.path) if manifest else ""
-        settings = manifest.quality if manifest else QualitySettings()
-        kinds = manifest.cards if manifest else CardKinds()
-        findings += [
-            Finding(content, card, settings, kinds, deck)
-            for content in lessons
-            for card in content.cards
-            if _makes(card, kinds)
-        ]
-    return _run(findings)
+    decks: list[Group] = [
+        (str(manifest.path), manifest.quality, manifest.cards, lessons)
+        if manifest
+        else ("", QualitySettings(), CardKinds(), lessons)
+        for manifest, lessons in groups
+    ]
+    return _run(decks, cache, keys or {}, jobs)
