@@ -78,6 +78,10 @@ def _fill_collection(deck: ExportDeck, db_path: Path) -> None:
     timestamp = max([n.mod for n in deck.notes] + [mod for _, mod in deck.notetypes] + [0])
     conn = sqlite3.connect(db_path)
     try:
+        # A scratch file, read once: no syncing to disk, no rollback journal on disk (neither
+        # changes the file's bytes).
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA journal_mode = MEMORY")
         cursor = conn.cursor()
         with warnings.catch_warnings():
             # genanki warns about HTML it does not know; our HTML comes from the renderer.

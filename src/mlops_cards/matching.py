@@ -280,6 +280,8 @@ class _Matcher:
 
     def across_lessons(self, kinds: set[str]) -> None:
         items, old = self.leftovers(kinds)
+        if not old:  # every published note is taken (or none was ever published)
+            return
         index: dict[tuple[str, str], list[str]] = defaultdict(list)
         for guid, e in sorted(old.items()):
             for word in set(_WORD.findall(e.back if e.kind == "term" else e.front)):
