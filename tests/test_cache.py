@@ -230,6 +230,22 @@ def test_a_deleted_image_fails_the_warm_build_as_it_does_the_cold_one(tmp_path: 
     assert warm.stderr == cold.stderr
 
 
+def test_a_check_that_rendered_cleanly_sees_an_image_deleted_or_changed_since(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    image = root / "course" / "img" / "stages.png"
+    for _ in range(2):  # the second check is served by what the first kept
+        assert run_cli("check", cwd=root, env=ENV).returncode == 0
+    image.unlink()
+    warm = run_cli("check", cwd=root, env=ENV)
+    assert warm.returncode == 1
+    assert "image 'img/stages.png' not found" in warm.stdout
+    assert warm.stdout == run_cli("check", "--no-cache", cwd=root, env=ENV).stdout
+    image.mkdir()  # now a folder, where a picture was: an error again, not the kept "clean"
+    assert "img/stages.png" in run_cli("check", cwd=root, env=ENV).stdout
+
+
 def test_damaged_cache_entries_are_ignored_and_rebuilt(tmp_path: Path) -> None:
     root = project(tmp_path)
     clean = build(root)

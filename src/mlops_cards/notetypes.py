@@ -31,7 +31,6 @@ from typing import Literal, NamedTuple
 
 from mlops_cards.errors import CardsError
 from mlops_cards.limits import MAX_TEMPLATE_BYTES, MissingFile, read_limited
-from mlops_cards.render import pygments_css
 
 __all__ = [
     "NOTE_TYPE_KINDS",
@@ -209,6 +208,8 @@ def load_note_types(templates_dir: Path | None = None) -> dict[str, NoteType]:
     if not folder.is_dir():
         raise CardsError(f"{folder}: card templates folder not found")
     shared_css = _read(folder / _SHARED_CSS, folder)
+    from mlops_cards.render import pygments_css  # here: a check served by the cache needs none
+
     highlight_css = pygments_css()
     note_types: dict[str, NoteType] = {}
     for kind in NOTE_TYPE_KINDS:

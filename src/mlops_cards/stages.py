@@ -322,20 +322,33 @@ def make_notes(
     return DeckNotes(tuple(lessons), notetypes, tuple(notes), renderer.media())
 
 
+@dataclass(frozen=True)
+class _RenderedCleanly:
+    """A deck's lessons rendered without an error, and the images their cards show (path,
+    sha256): while those have the same bytes, rendering the same lessons again finds nothing."""
+
+    images: tuple[tuple[str, str], ...]
+
+
 def rendering_diagnostics(
     manifest: DeckManifest, loaded: Loaded, cache: Cache | None = None, jobs: int = 1
 ) -> list[Diagnostic]:
     """The errors `make_notes` stops a build on (an image not found, raw HTML never closed), as
     diagnostics, one per lesson that has one: for `check`, which then reports every error
-    `build` would. Rendered notes go into the cache, where the next build finds them."""
+    `build` would. Rendered notes go into the cache, where the next build finds them; a deck
+    that rendered cleanly is remembered, so an unchanged check does not unpack its notes."""
+    cache = cache or Cache(None)
+    key = _rendering_key(cache, manifest, loaded)
+    clean = cache.get_object(key, _RenderedCleanly) if key else None
+    if clean is not None and all(_media_sha(Path(p)) == sha for p, sha in clean.images):
+        return []
     found: list[Diagnostic] = []
     remaining = list(loaded.contents)
     while remaining:
         try:
-            make_notes(
+            made = make_notes(
                 manifest, dataclasses.replace(loaded, contents=tuple(remaining)), cache, jobs
             )
-            break
         except SourceError as exc:
             found.append(Diagnostic(exc.path, exc.line, "error", exc.message))
             # Its lesson is done (build stops at its first error); the others are rendered on.
@@ -343,7 +356,35 @@ def rendering_diagnostics(
             if len(left) == len(remaining):
                 break
             remaining = left
+            continue
+        images = tuple((str(path), _media_sha(path)) for path in made.media.values())
+        if key and not found and all(sha for _, sha in images):
+            cache.put_object(key, _RenderedCleanly(images))
+        break
     return found
+
+
+def _rendering_key(cache: Cache, manifest: DeckManifest, loaded: Loaded) -> str | None:
+    """What rendering a deck's lessons depends on besides images: the manifest, the note types
+    and course folder, every lesson's content; None when some content has no key."""
+    paths = [c.lesson.path for c in loaded.contents]
+    if not cache.enabled or not all(p in loaded.keys for p in paths):
+        return None
+    context = str(course_root(manifest))
+    if manifest.templates is not None:  # the tool's own are in its fingerprint
+        from mlops_cards.notetypes import load_note_types
+
+        notetypes = load_note_types(manifest.templates).values()
+        context = _notes_context(manifest.cards, notetypes, course_root(manifest))
+    return cache.key("rendered", [repr(manifest), context, *(loaded.keys[p] for p in paths)])
+
+
+def _media_sha(path: Path) -> str:
+    """The sha256 of an image's bytes; empty when it cannot be read."""
+    try:
+        return hashlib.sha256(read_media(path)).hexdigest()
+    except (OSError, CardsError):
+        return ""
 
 
 @dataclass(frozen=True)
