@@ -195,6 +195,20 @@ def test_a_build_with_nothing_changed_matches_nothing_and_writes_nothing(
     assert hashlib.sha256(apkg.read_bytes()).hexdigest() == first["registry.apkg"]
 
 
+def test_an_image_changed_after_the_deck_settled_is_packed_again(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    build(root)
+    rebuild(root)
+    apkg = root / "dist" / "registry.apkg"
+    settled = apkg.read_bytes()
+    (root / "course" / "img" / "stages.png").write_bytes(b"\x89PNG\r\n\x1a\n second picture")
+    rebuild(root)
+    assert apkg.read_bytes() != settled
+    again = apkg.read_bytes()
+    assert run_cli("build", "--no-cache", cwd=root, env=ENV).returncode == 0
+    assert apkg.read_bytes() == again  # what rendering every note again gives
+
+
 def test_an_older_lock_is_built_against_even_when_the_notes_were_built_before(
     tmp_path: Path,
 ) -> None:

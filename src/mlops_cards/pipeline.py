@@ -39,11 +39,13 @@ from mlops_cards.resolve import DeckTarget
 from mlops_cards.stages import (
     DeckNotes,
     Loaded,
+    NotesPlan,
     Progress,
     apkg,
     export_deck,
     load_lessons,
     make_notes,
+    plan_notes,
     unanswered_lines,
     validate_deck,
 )
@@ -107,6 +109,7 @@ class _Outcome:
     retired: tuple[str, ...]
     notetypes_changed: tuple[str, ...]
     media: int
+    images: tuple[tuple[str, str], ...]  # (path, sha256) of each, as packed
     hints: tuple[str, ...]  # `formerly:` suggestions (matching.py)
     identity: tuple[str, ...]
     subdecks_kept: tuple[str, ...]
@@ -144,16 +147,17 @@ def _build_deck(
     )
     warnings += tuple(quality)  # always
     rendering = _stage_progress(progress, f"building {manifest.name}: lessons made into notes")
-    made = make_notes(manifest, loaded, cache, jobs, rendering)
-    key = _outcome_key(cache, target, made, frozen, retire)
+    plan = plan_notes(manifest, loaded, cache)
+    key = _outcome_key(cache, target, plan, frozen, retire)
     outcome = cache.get_object(key, _Outcome) if key else None
     data: bytes | None = None  # None: the .apkg on disk already has these bytes
     lock_data = b""
-    if outcome is None or _file_sha256(target.output) != outcome.sha256:
+    if outcome is None or not _outputs_hold(target, outcome):
+        made = make_notes(manifest, loaded, cache, jobs, rendering, plan)
         outcome, data, lock_data = _identify_and_export(target, made, now, frozen, retire, cache)
         if key and not outcome.lock_written:
             cache.put_object(key, outcome)
-    checklists, checklist_warnings = _checklists(cache, manifest, loaded, made, now, jobs)
+    checklists, checklist_warnings = _checklists(cache, manifest, loaded, plan, now, jobs)
     report = DeckReport(
         name=manifest.name,
         output=target.output,
@@ -199,6 +203,7 @@ def _identify_and_export(
         retired=tuple(_label(n) for n in update.retired),
         notetypes_changed=update.notetypes_changed,
         media=len(deck.media),
+        images=tuple((str(path), _media_sha256(path)) for _, path in deck.media),
         hints=tuple(d.format() for d in matched.hints),
         identity=matched.events,
         subdecks_kept=matched.kept_subdecks,
@@ -207,22 +212,35 @@ def _identify_and_export(
 
 
 def _outcome_key(
-    cache: Cache, target: DeckTarget, made: DeckNotes, frozen: bool, retire: bool
+    cache: Cache, target: DeckTarget, plan: NotesPlan, frozen: bool, retire: bool
 ) -> str | None:
     """The cache key of the deck's `_Outcome`: the lock's bytes, the manifest and options, and
-    every note as rendered, with the note types, subdecks and images' bytes; None without a
-    cache or a lock (a build then writes the lock)."""
-    lock = lock_digest(target.lock) if cache.enabled else None
+    what every lesson's notes are made from (`NotesPlan`: the images' bytes are checked by
+    `_outputs_hold`); None without a cache, a lock (a build then writes it) or a key for
+    some lesson's notes."""
+    lock = lock_digest(target.lock) if cache.enabled and None not in plan.keys else None
     if lock is None:
         return None
     # Lesson paths are recorded relative to the lock's folder from the working folder's.
     places = (os.getcwd(), str(target.output), str(target.lock))
     head = repr((target.manifest, places, frozen, retire))
-    notetypes = sorted(repr(t) for t in made.notetypes.values())
-    lessons = [repr((d.content.lesson.path, d.subdeck, d.number)) for d in made.lessons]
-    media = [f"{name} {_sha256(read_media(path))}" for name, path in sorted(made.media.items())]
-    notes = (repr(note) for note in made.notes)
-    return cache.key("outcome", [head, lock, *notetypes, *lessons, *media, *notes])
+    notes = [key for key in plan.keys if key]  # each covers its lesson, subdeck and note types
+    return cache.key("outcome", [head, lock, *notes])
+
+
+def _outputs_hold(target: DeckTarget, outcome: _Outcome) -> bool:
+    """Whether the .apkg on disk, and every image it packs, still have the outcome's bytes."""
+    images = ((Path(path), sha) for path, sha in outcome.images)
+    return _file_sha256(target.output) == outcome.sha256 and all(
+        _media_sha256(path) == sha for path, sha in images
+    )
+
+
+def _media_sha256(path: Path) -> str:
+    try:
+        return _sha256(read_media(path))
+    except (OSError, CardsError):
+        return ""
 
 
 def _file_sha256(path: Path) -> str | None:
@@ -293,7 +311,7 @@ class _Checklists:
 
 
 def _checklists(
-    cache: Cache, manifest: DeckManifest, loaded: Loaded, made: DeckNotes, now: int, jobs: int
+    cache: Cache, manifest: DeckManifest, loaded: Loaded, made: NotesPlan, now: int, jobs: int
 ) -> tuple[dict[str, bytes], tuple[str, ...]]:
     """The deck's checklists, lessons in deck order; from the cache when every lesson's content
     came with a key and the formats, the date and WeasyPrint's version are the same."""

@@ -298,28 +298,54 @@ def course_root(manifest: DeckManifest) -> Path:
     return root
 
 
+@dataclass(frozen=True)
+class NotesPlan:
+    """A deck's notes before any is rendered: its lessons in deck order with their subdecks,
+    its note types and course folder, and the cache key of each lesson's notes (None: not
+    kept), which covers everything they depend on but the bytes of the images they show."""
+
+    lessons: tuple[LessonDeck, ...]
+    notetypes: Mapping[str, NoteType]  # by kind
+    root: Path
+    keys: tuple[str | None, ...]
+
+
+def plan_notes(manifest: DeckManifest, loaded: Loaded, cache: Cache | None = None) -> NotesPlan:
+    from mlops_cards.notes import order_lessons
+    from mlops_cards.notetypes import load_note_types
+
+    cache = cache or Cache(None)
+    lessons = order_lessons(manifest.name, list(loaded.contents))
+    root = course_root(manifest)
+    notetypes = load_note_types(manifest.templates)
+    context = _notes_context(manifest.cards, notetypes.values(), root)
+    keys = []
+    for lesson in lessons:
+        content_key = loaded.keys.get(lesson.content.lesson.path)
+        parts = [content_key or "", lesson.subdeck, str(lesson.number), context]
+        keys.append(cache.key("notes", parts) if content_key and cache.enabled else None)
+    return NotesPlan(tuple(lessons), notetypes, root, tuple(keys))
+
+
 def make_notes(
     manifest: DeckManifest,
     loaded: Loaded,
     cache: Cache | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
+    plan: NotesPlan | None = None,
 ) -> DeckNotes:
-    """Every note of the deck, lesson by lesson in deck order (see `_lesson_notes`)."""
-    from mlops_cards.notes import NoteBuilder, order_lessons
-    from mlops_cards.notetypes import load_note_types
+    """Every note of the deck, lesson by lesson in deck order (see `_lesson_notes`), as
+    `plan` (default: `plan_notes`) says."""
+    from mlops_cards.notes import NoteBuilder
     from mlops_cards.render import CardRenderer
 
-    lessons = order_lessons(manifest.name, list(loaded.contents))
-    root = course_root(manifest)
-    renderer = CardRenderer(root)
-    notetypes = load_note_types(manifest.templates)
-    builder = NoteBuilder(notetypes, renderer, manifest.cards)
-    context = _notes_context(manifest.cards, notetypes.values(), root)
-    notes = _lesson_notes(
-        cache or Cache(None), builder, lessons, loaded.keys, context, jobs, progress
-    )
-    return DeckNotes(tuple(lessons), notetypes, tuple(notes), renderer.media())
+    cache = cache or Cache(None)
+    plan = plan or plan_notes(manifest, loaded, cache)
+    renderer = CardRenderer(plan.root)
+    builder = NoteBuilder(plan.notetypes, renderer, manifest.cards)
+    notes = _lesson_notes(cache, builder, plan, jobs, progress)
+    return DeckNotes(plan.lessons, plan.notetypes, tuple(notes), renderer.media())
 
 
 @dataclass(frozen=True)
@@ -398,23 +424,15 @@ class _NotesEntry:
 def _lesson_notes(
     cache: Cache,
     builder: NoteBuilder,
-    lessons: list[LessonDeck],
-    content_keys: Mapping[str, str],
-    context: str,
+    plan: NotesPlan,
     jobs: int = 1,
     progress: Progress | None = None,
 ) -> list[DeckNote]:
-    """The notes of every lesson, in order. A lesson's notes come from the cache when its
-    content, its place in the deck and `context` (note types, card kinds, course folder) are the
-    same and every image it shows still has the same bytes; the others are rendered — by worker
-    processes first when `jobs` > 1 — and kept for next time."""
-    keys: list[str | None] = [None] * len(lessons)
-    entries: list[_NotesEntry | None] = [None] * len(lessons)
-    for i, lesson in enumerate(lessons):
-        content_key = content_keys.get(lesson.content.lesson.path)
-        if content_key is not None and cache.enabled:
-            key = cache.key("notes", [content_key, lesson.subdeck, str(lesson.number), context])
-            keys[i], entries[i] = key, cache.get_object(key, _NotesEntry)
+    """The notes of every lesson, in order. A lesson's notes come from the cache under its key
+    in `plan` when every image it shows still has the same bytes; the others are rendered — by
+    worker processes first when `jobs` > 1 — and kept for next time."""
+    lessons, keys = list(plan.lessons), plan.keys
+    entries = [cache.get_object(key, _NotesEntry) if key else None for key in keys]
     fresh = [False] * len(lessons)  # made in this run: kept in the cache afterwards
     misses = [i for i, entry in enumerate(entries) if entry is None]
     made_here = precompute(_render_notes(builder), [lessons[i] for i in misses], jobs)
