@@ -332,6 +332,19 @@ def bench_size(
     rows["build_edit"] = repeat(
         "build, one lesson edited", reps, run(tool("build", "-o", "dist")), before=edit_one
     )
+    answers = iter(range(reps))
+
+    def edit_answer() -> None:  # one card's answer in the middle lesson's YAML, each run
+        sidecar = lessons[len(lessons) // 2].with_suffix(".yaml")
+        text = sidecar.read_text(encoding="utf-8")
+        mark = "    answer: |-\n      "
+        assert mark in text, sidecar
+        edited = text.replace(mark, f"{mark}Edited answer {next(answers)}. ", 1)
+        sidecar.write_text(edited, encoding="utf-8")
+
+    rows["build_card"] = repeat(
+        "build, one answer edited", reps, run(tool("build", "-o", "dist")), before=edit_answer
+    )
     rows["nocache"] = repeat("build --no-cache", 1, run(tool("build", "--no-cache", "-o", "dist")))
     report = json.loads((dist / "build-report.json").read_text())
     notes = sum(report["decks"][0]["notes"].values())
@@ -424,6 +437,7 @@ def table(results: dict[int, dict[str, Row]]) -> str:
         ("build -j 1 / floor (c)", "build_j1", "floor_c"),
         ("build again / build  [target <= 0.10]", "build2", "build"),
         ("build, one lesson edited / build  [target <= 0.15]", "build_edit", "build"),
+        ("build, one answer edited / build", "build_card", "build"),
         ("build / floor (b)", "build", "floor_b"),
         ("build -j 1 / floor (b)", "build_j1", "floor_b"),
         ("check / floor (a)  [target <= 1.5]", "check", "floor_a"),
