@@ -195,6 +195,24 @@ def test_a_build_with_nothing_changed_matches_nothing_and_writes_nothing(
     assert hashlib.sha256(apkg.read_bytes()).hexdigest() == first["registry.apkg"]
 
 
+def test_a_lock_saying_the_same_in_another_layout_is_left_as_it_is(tmp_path: Path) -> None:
+    import json
+
+    root = project(tmp_path)
+    lock = root / "decks" / "registry.lock.json"
+    build(root)
+    written = lock.read_bytes()
+    relaid = json.dumps(json.loads(written), indent=4).encode()  # what an editor might do
+    lock.write_bytes(relaid)
+    assert "0 new, 0 changed, 5 unchanged" in rebuild(root)
+    assert lock.read_bytes() == relaid
+    stale = relaid.replace(b'"hash": "', b'"hash": "0', 1)  # as if one note had changed
+    lock.write_bytes(stale)
+    assert ", 1 changed," in rebuild(root)
+    assert lock.read_bytes() not in (stale, relaid)  # written, in the tool's layout
+    assert lock.read_bytes().startswith(written[:20])
+
+
 def test_an_image_changed_after_the_deck_settled_is_packed_again(tmp_path: Path) -> None:
     root = project(tmp_path)
     build(root)

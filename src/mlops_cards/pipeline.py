@@ -195,7 +195,7 @@ def _identify_and_export(
     lock_data = lock_bytes(update.lock)
     outcome = _Outcome(
         sha256=_sha256(data),
-        lock_written=_lock_changes(target.lock, lock_data, old_lock),
+        lock_written=_lock_changes(target.lock, lock_data, old_lock, update.lock),
         notes_per_kind=tuple(sorted(Counter(n.kind for n in update.notes).items())),
         new=tuple(_label(n) for n in update.new),
         changed=tuple(_label(n) for n in update.changed),
@@ -276,10 +276,10 @@ def lock_notes(
     return update
 
 
-def _lock_changes(path: Path, new: bytes, old_lock: Lock) -> bool:
-    """Whether the lock file must be written: the common case, a file already holding `new`,
-    is seen without writing out the old lock again (30 MB for 20,000 notes)."""
-    return not _holds(path, new) and new != lock_bytes(old_lock)
+def _lock_changes(path: Path, new: bytes, old_lock: Lock, new_lock: Lock) -> bool:
+    """Whether the lock file must be written: not when it already holds `new`, nor when it says
+    the same in another layout (the lock's text is a function of its content)."""
+    return not _holds(path, new) and new_lock != old_lock
 
 
 def _holds(path: Path, data: bytes) -> bool:
