@@ -154,7 +154,10 @@ class CardRenderer:
     def _render(self, tokens: list[Token], source: Path, line: int) -> str:
         self._rewrite(tokens, source, line)
         rendered = str(self._md.renderer.render(tokens, self._md.options, {}))
-        if html_depth(rendered) > MAX_HTML_DEPTH:
+        # Only a `<` not followed by `/` can open an element: most fields have too few of
+        # them to nest that deep, and counting is far cheaper than `html_depth`.
+        opened = rendered.count("<") - rendered.count("</")
+        if opened > MAX_HTML_DEPTH and html_depth(rendered) > MAX_HTML_DEPTH:
             # The sanitiser's time grows with the square of the depth; no card needs this.
             raise SourceError(
                 str(source),
