@@ -138,6 +138,9 @@ class CardRenderer:
         placeholders and become Anki's afterwards (notes.cloze_placeholders, cloze_field)."""
         if not markdown.strip():
             return ""
+        plain = _plain_paragraph(markdown)
+        if plain is not None:
+            return plain
         return self._render(self._md.parse(markdown), source, line)
 
     def inline_html(self, markdown: str, *, source: Path, line: int) -> str:
@@ -276,6 +279,42 @@ class CardRenderer:
 
     def _sanitise(self, html: str) -> str:
         return sanitise_html(html, self._media.keys())
+
+
+# --- fields of plain words ---------------------------------------------------------------------
+# A field of one line holding none of the characters any block or inline rule of the dialect
+# needs is one paragraph with one text token: markdown-it renders it as `<p>text</p>`, the
+# token walk only turns its shortcodes into emoji, and nh3, which re-serialises text escaping
+# only `&`, `<`, `>` and no-break spaces, leaves it as it is. Nearly half the fields of a
+# course are such sentences (questions, objectives); they skip the parser, the walk and nh3.
+# (tests/test_properties.py compares this with the full path on random text.)
+_MARKUP_CHARACTER = re.compile(r'[\\`*_~$\[\]<>&"{}|]')
+# What starts a block on a line of its own: a heading, a list item, an ordered list's number.
+_BLOCK_START = frozenset("#+-0123456789")
+
+
+def _plain_paragraph(markdown: str) -> str | None:
+    """The HTML of a field of plain words, or None when `markdown` may be more than that.
+
+    Not plain: a character some rule starts at, anything but a space among the whitespace
+    (line ends, tabs, indentation), leading or trailing spaces, a character Python does not
+    print (controls, format and private-use characters: the cloze placeholders among them)."""
+    if (
+        markdown[0] in _BLOCK_START
+        or markdown[0] == " "
+        or markdown[-1] == " "
+        or _MARKUP_CHARACTER.search(markdown) is not None
+    ):
+        return None
+    # The walk turns shortcodes into emoji after parsing, so markup they bring is text.
+    text = emojize(markdown) if ":" in markdown else markdown
+    if not text.isprintable() or _SERIALISED_ESCAPED.search(text) is not None:
+        return None
+    return unicodedata.normalize("NFC", f"<p>{text}</p>")
+
+
+# What markdown-it or nh3 would write as an entity.
+_SERIALISED_ESCAPED = re.compile('[&<>"\u00a0]')
 
 
 def sanitise_html(html: str, media: Container[str] = frozenset()) -> str:
