@@ -16,6 +16,9 @@ The pipeline for one field:
    like a browser (html5ever) and re-serialises, so what survives is exactly what Anki shows.
 5. Anki's own syntax in the text (`{{c1::}}`, `[sound:]`, `[latex]`...) is made inert
    (`anki_inert`); only the tool's own cloze markers become Anki's, after rendering.
+
+A field of plain words (one line, no character any rule starts at) skips steps 1-5: what they
+would make of it is known, `<p>text</p>` with its shortcodes as emoji (`_plain_paragraph`).
 """
 
 from __future__ import annotations
@@ -285,12 +288,14 @@ class CardRenderer:
 # A field of one line holding none of the characters any block or inline rule of the dialect
 # needs is one paragraph with one text token: markdown-it renders it as `<p>text</p>`, the
 # token walk only turns its shortcodes into emoji, and nh3, which re-serialises text escaping
-# only `&`, `<`, `>` and no-break spaces, leaves it as it is. Nearly half the fields of a
-# course are such sentences (questions, objectives); they skip the parser, the walk and nh3.
+# only `&`, `<`, `>` and no-break spaces, leaves it as it is. Two fields in five are such
+# sentences (questions, objectives, terms); they skip the parser, the walk and nh3.
 # (tests/test_properties.py compares this with the full path on random text.)
 _MARKUP_CHARACTER = re.compile(r'[\\`*_~$\[\]<>&"{}|]')
 # What starts a block on a line of its own: a heading, a list item, an ordered list's number.
 _BLOCK_START = frozenset("#+-0123456789")
+# What markdown-it or nh3 would write as an entity (no emoji holds one; checked all the same).
+_SERIALISED_ESCAPED = re.compile('[&<>"\u00a0]')
 
 
 def _plain_paragraph(markdown: str) -> str | None:
@@ -311,10 +316,6 @@ def _plain_paragraph(markdown: str) -> str | None:
     if not text.isprintable() or _SERIALISED_ESCAPED.search(text) is not None:
         return None
     return unicodedata.normalize("NFC", f"<p>{text}</p>")
-
-
-# What markdown-it or nh3 would write as an entity.
-_SERIALISED_ESCAPED = re.compile('[&<>"\u00a0]')
 
 
 def sanitise_html(html: str, media: Container[str] = frozenset()) -> str:
