@@ -327,7 +327,7 @@ def sanitise_html(html: str, media: Container[str] = frozenset()) -> str:
 class _Sanitiser:
     """One nh3 `Cleaner` for every field: making one (the allowlists handed to Rust) took twice
     as long as cleaning a typical field with it. Its attribute filter reads the `media` of the
-    call under way."""
+    call under way, so calls must not overlap: the tool renders in one thread per process."""
 
     def __init__(self) -> None:
         self._media: Container[str] = frozenset()
