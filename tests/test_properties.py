@@ -282,7 +282,7 @@ def test_plain_field_shortcut_renders_like_the_full_path(tmp_path: Path, text: s
         *("- a", "+ a", "# a", "1. a", "2) a", " a", "a ", "    a", "a\nb", "a\tb", "a\u00a0b"),
         *("*a*", "_a_", "~~a~~", "`a`", "$x$", "\\*a", "a\\\\b", "a{:.x}", "[a](b)"),
         *("<b>a</b>", "&amp;", "a:asterisk:", "a:white_check_mark:", "[sound:a]"),
-        *("\ue000a\ue002", "a\u200db"),
+        *("\ue000a\ue002", "a\u200db", "\n    a", "\n\n- a", "a\n  \n", "a  \n", "\na\n\n"),
     ],
 )
 def test_plain_field_shortcut_leaves_markup_to_the_parser(tmp_path: Path, text: str) -> None:

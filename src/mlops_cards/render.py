@@ -285,11 +285,12 @@ class CardRenderer:
 
 
 # --- fields of plain words ---------------------------------------------------------------------
-# A field of one line holding none of the characters any block or inline rule of the dialect
-# needs is one paragraph with one text token: markdown-it renders it as `<p>text</p>`, the
-# token walk only turns its shortcodes into emoji, and nh3, which re-serialises text escaping
-# only `&`, `<`, `>` and no-break spaces, leaves it as it is. Two fields in five are such
-# sentences (questions, objectives, terms); they skip the parser, the walk and nh3.
+# A field of one line (empty lines around it aside) holding none of the characters any block or
+# inline rule of the dialect needs is one paragraph with one text token: markdown-it renders it
+# as `<p>text</p>`, the token walk only turns its shortcodes into emoji, and nh3, which
+# re-serialises text escaping only `&`, `<`, `>` and no-break spaces, leaves it as it is. Two
+# fields in five are such sentences (questions, objectives, terms); they skip the parser, the
+# walk and nh3.
 # (tests/test_properties.py compares this with the full path on random text.)
 _MARKUP_CHARACTER = re.compile(r'[\\`*_~$\[\]<>&"{}|]')
 # What starts a block on a line of its own: a heading, a list item, an ordered list's number.
@@ -303,16 +304,18 @@ def _plain_paragraph(markdown: str) -> str | None:
 
     Not plain: a character some rule starts at, anything but a space among the whitespace
     (line ends, tabs, indentation), leading or trailing spaces, a character Python does not
-    print (controls, format and private-use characters: the cloze placeholders among them)."""
+    print (controls, format and private-use characters: the cloze placeholders among them).
+    Empty lines before and after it (a YAML block scalar ends with one) are no blocks."""
+    line = markdown.strip("\n")
     if (
-        markdown[0] in _BLOCK_START
-        or markdown[0] == " "
-        or markdown[-1] == " "
-        or _MARKUP_CHARACTER.search(markdown) is not None
+        line[0] in _BLOCK_START
+        or line[0] == " "
+        or line[-1] == " "
+        or _MARKUP_CHARACTER.search(line) is not None
     ):
         return None
     # The walk turns shortcodes into emoji after parsing, so markup they bring is text.
-    text = emojize(markdown) if ":" in markdown else markdown
+    text = emojize(line) if ":" in line else line
     if not text.isprintable() or _SERIALISED_ESCAPED.search(text) is not None:
         return None
     return unicodedata.normalize("NFC", f"<p>{text}</p>")
