@@ -4,6 +4,7 @@ keys, not texts; identical input builds identical bytes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,69 @@ def test_checklist_plain_text_shortcut_renders_like_markdown_it(text: str) -> No
 
     expected = checklist._markdown().renderInline(checklist.without_emoji(text)).strip()
     assert checklist.inline_html(text) == expected
+
+
+# Plain words, with at most one piece that could make them more (at the start, in the middle or
+# at the end), to compare the card renderer's shortcut for plain fields with its full path.
+FIELD_WORDS = st.sampled_from(
+    [*"aZ0 19.)(',;?/%@^=!:\u00e9\u00df\U0001f680", "word", ":smile:", ":+1:", ":zero:", "::"]
+)
+FIELD_MARKUP = st.sampled_from(
+    [
+        *'\t\n\r\0\xa0\u2003\u200d\ue000\ufe0f\u00ad#+-*_`~$\\[]<>&"{}| ',
+        *(":hash:", ":asterisk:", ":white_check_mark:", "{{c1::", "{:.x}", "1. ", "2) ", "- "),
+        *("    ", "  \n", "---", "&amp;", "<b>", "![a](b.png)", "[sound:a]", "$x$", "\\(x\\)"),
+    ]
+)
+
+
+@st.composite
+def field_texts(draw: st.DrawFn) -> str:
+    words = draw(st.lists(FIELD_WORDS, min_size=1, max_size=10))
+    where = draw(st.sampled_from([None, 0, len(words) // 2, len(words)]))
+    if where is not None:
+        words.insert(where, draw(FIELD_MARKUP))
+    return "".join(words)
+
+
+FIELD_TEXT = st.one_of(
+    field_texts(), field_texts(), field_texts(), st.text(st.characters(blacklist_categories=["Cs"]))
+)
+
+
+def _field_renders_alike(folder: Path, text: str) -> None:
+    from mlops_cards import render
+
+    def rendered(how: Callable[[], str]) -> str | None:
+        try:
+            return how()
+        except CardsError:  # an image not found, raw HTML never closed: never plain
+            return None
+
+    renderer = render.CardRenderer(folder)
+    full = rendered(lambda: renderer._render(renderer._md.parse(text), folder / "l.md", 1))
+    shortcut = render._plain_paragraph(text)
+    if shortcut is not None:
+        assert shortcut == full
+    assert rendered(lambda: renderer.html(text, source=folder / "l.md", line=1)) == full
+
+
+@FAST
+@given(text=FIELD_TEXT)
+def test_plain_field_shortcut_renders_like_the_full_path(tmp_path: Path, text: str) -> None:
+    assume(text.strip())
+    _field_renders_alike(tmp_path, text)
+
+
+# Each shape the shortcut must leave to the parser, so that none is found by luck alone.
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("- a", "+ a", "# a", "1. a", "2) a", " a", "a ", "    a", "a\nb", "a\tb", "a\u00a0b"),
+        *("*a*", "_a_", "~~a~~", "`a`", "$x$", "\\*a", "a\\\\b", "a{:.x}", "[a](b)"),
+        *("<b>a</b>", "&amp;", "a:asterisk:", "a:white_check_mark:", "[sound:a]"),
+        *("\ue000a\ue002", "a\u200db", "\n    a", "\n\n- a", "a\n  \n", "a  \n", "\na\n\n"),
+    ],
+)
+def test_plain_field_shortcut_leaves_markup_to_the_parser(tmp_path: Path, text: str) -> None:
+    _field_renders_alike(tmp_path, text)

@@ -399,3 +399,15 @@ def _tags(fragment: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
     parser.feed(fragment)
     parser.close()
     return found
+
+
+@pytest.mark.parametrize(("depth", "refused"), [(200, False), (201, True)])
+def test_html_nested_past_the_limit_is_refused_and_up_to_it_rendered(
+    course: Path, depth: int, refused: bool
+) -> None:
+    markdown = "<div>" * depth + "x" + "</div>" * depth
+    if refused:
+        with pytest.raises(CardsError, match="nested more than 200 levels deep"):
+            render(course, markdown)
+    else:
+        assert render(course, markdown).count("<div>") == depth

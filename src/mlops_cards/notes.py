@@ -115,6 +115,7 @@ class NoteBuilder:
         self.renderer = renderer
         self.kinds = kinds
         self._rendered: dict[str, str] = {}
+        self._parts: tuple[LessonDeck, Path, Path | None, dict[str, str]] | None = None
 
     def notes(self, lessons: list[LessonDeck]) -> list[DeckNote]:
         return [note for lesson in lessons for note in self.lesson_notes(lesson)]
@@ -165,22 +166,15 @@ class NoteBuilder:
 
     def _values(self, lesson: LessonDeck, card: Card, kind: NoteKind, cloze: str) -> dict[str, str]:
         """Field name -> HTML for the note types in `card_templates/` (see notetypes.py)."""
-        source = Path(lesson.content.lesson.path)
+        source, sidecar, common = self._lesson_parts(lesson)
         line = card.line or 1
         # Errors (a missing image) point at the file and line the text was written in.
-        sidecar = lesson.content.sidecar
         front_at = (source, line)
         if sidecar and card.sidecar_front_line:
-            front_at = (Path(sidecar), card.sidecar_front_line)
-        back_at = (
-            (Path(sidecar), card.sidecar_line) if sidecar and card.sidecar_line else (source, line)
-        )
+            front_at = (sidecar, card.sidecar_front_line)
+        back_at = (sidecar, card.sidecar_line) if sidecar and card.sidecar_line else (source, line)
         front = self._html(card.front, *front_at)
         back = self._html(card.back, *back_at)
-        common = {
-            "Lesson": _text(lesson.content.lesson.title or lesson.content.lesson.id),
-            "Source": _text(source.name),
-        }
         # A definition taken from the bell sentence itself would show the same words twice.
         repeats = _squeezed(card.back) in _squeezed(card.context)
         if kind == "term":
@@ -193,14 +187,27 @@ class NoteBuilder:
             }
         if kind == "cloze":  # the definition, unless the cloze text holds it already
             extra = "" if _squeezed(card.back) in _squeezed(card.cloze or card.context) else back
-            cloze_at = (
-                (Path(sidecar), card.cloze_line) if sidecar and card.cloze else (source, line)
-            )
+            cloze_at = (sidecar, card.cloze_line) if sidecar and card.cloze else (source, line)
             text = cloze_field(self._html(cloze_placeholders(cloze), *cloze_at))
             return {"Text": text, "Back Extra": extra, **common}
         if kind == "objective":
             return {"Objective": front, "Answer": back, **common}
         return {"Front": front, "Back": back, "Label": _text(card.label or ""), **common}
+
+    def _lesson_parts(self, lesson: LessonDeck) -> tuple[Path, Path | None, dict[str, str]]:
+        """The lesson's and sidecar's paths and the fields every note of the lesson shares,
+        worked out once for all its notes."""
+        parts = self._parts
+        if parts is None or parts[0] is not lesson:
+            content = lesson.content
+            source = Path(content.lesson.path)
+            common = {
+                "Lesson": _text(content.lesson.title or content.lesson.id),
+                "Source": _text(source.name),
+            }
+            sidecar = Path(content.sidecar) if content.sidecar else None
+            parts = self._parts = (lesson, source, sidecar, common)
+        return parts[1], parts[2], parts[3]
 
     def _html(self, markdown: str, source: Path, line: int) -> str:
         if not markdown:

@@ -16,6 +16,9 @@ The pipeline for one field:
    like a browser (html5ever) and re-serialises, so what survives is exactly what Anki shows.
 5. Anki's own syntax in the text (`{{c1::}}`, `[sound:]`, `[latex]`...) is made inert
    (`anki_inert`); only the tool's own cloze markers become Anki's, after rendering.
+
+A field of plain words (one line, no character any rule starts at) skips steps 1-5: what they
+would make of it is known, `<p>text</p>` with its shortcodes as emoji (`_plain_paragraph`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import functools
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -138,6 +141,9 @@ class CardRenderer:
         placeholders and become Anki's afterwards (notes.cloze_placeholders, cloze_field)."""
         if not markdown.strip():
             return ""
+        plain = _plain_paragraph(markdown)
+        if plain is not None:
+            return plain
         return self._render(self._md.parse(markdown), source, line)
 
     def inline_html(self, markdown: str, *, source: Path, line: int) -> str:
@@ -154,7 +160,10 @@ class CardRenderer:
     def _render(self, tokens: list[Token], source: Path, line: int) -> str:
         self._rewrite(tokens, source, line)
         rendered = str(self._md.renderer.render(tokens, self._md.options, {}))
-        if html_depth(rendered) > MAX_HTML_DEPTH:
+        # Only a `<` not followed by `/` can open an element: most fields have too few of
+        # them to nest that deep, and counting is far cheaper than `html_depth`.
+        opened = rendered.count("<") - rendered.count("</")
+        if opened > MAX_HTML_DEPTH and html_depth(rendered) > MAX_HTML_DEPTH:
             # The sanitiser's time grows with the square of the depth; no card needs this.
             raise SourceError(
                 str(source),
@@ -272,31 +281,88 @@ class CardRenderer:
     # --- sanitiser ----------------------------------------------------------------------
 
     def _sanitise(self, html: str) -> str:
-        return sanitise_html(html, set(self._media))
+        return sanitise_html(html, self._media.keys())
 
 
-def sanitise_html(html: str, media: set[str] | frozenset[str] = frozenset()) -> str:
+# --- fields of plain words ---------------------------------------------------------------------
+# A field of one line (empty lines around it aside) holding none of the characters any block or
+# inline rule of the dialect needs is one paragraph with one text token: markdown-it renders it
+# as `<p>text</p>`, the token walk only turns its shortcodes into emoji, and nh3, which
+# re-serialises text escaping only `&`, `<`, `>` and no-break spaces, leaves it as it is. Two
+# fields in five are such sentences (questions, objectives, terms); they skip the parser, the
+# walk and nh3.
+# (tests/test_properties.py compares this with the full path on random text.)
+_MARKUP_CHARACTER = re.compile(r'[\\`*_~$\[\]<>&"{}|]')
+# What starts a block on a line of its own: a heading, a list item, an ordered list's number.
+_BLOCK_START = frozenset("#+-0123456789")
+# What markdown-it or nh3 would write as an entity (no emoji holds one; checked all the same).
+_SERIALISED_ESCAPED = re.compile('[&<>"\u00a0]')
+
+
+def _plain_paragraph(markdown: str) -> str | None:
+    """The HTML of a field of plain words, or None when `markdown` may be more than that.
+
+    Not plain: a character some rule starts at, anything but a space among the whitespace
+    (line ends, tabs, indentation), leading or trailing spaces, a character Python does not
+    print (controls, format and private-use characters: the cloze placeholders among them).
+    Empty lines before and after it (a YAML block scalar ends with one) are no blocks."""
+    line = markdown.strip("\n")
+    if (
+        line[0] in _BLOCK_START
+        or line[0] == " "
+        or line[-1] == " "
+        or _MARKUP_CHARACTER.search(line) is not None
+    ):
+        return None
+    # The walk turns shortcodes into emoji after parsing, so markup they bring is text.
+    text = emojize(line) if ":" in line else line
+    if not text.isprintable() or _SERIALISED_ESCAPED.search(text) is not None:
+        return None
+    return unicodedata.normalize("NFC", f"<p>{text}</p>")
+
+
+def sanitise_html(html: str, media: Container[str] = frozenset()) -> str:
     """`html` with only the allowlisted tags, attributes and URL schemes; `<img src>` must be
     one of the bundled `media` names or a web address."""
+    return _sanitiser().clean(html, media)
 
-    def keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+
+class _Sanitiser:
+    """One nh3 `Cleaner` for every field: making one (the allowlists handed to Rust) took twice
+    as long as cleaning a typical field with it. Its attribute filter reads the `media` of the
+    call under way, so calls must not overlap: the tool renders in one thread per process."""
+
+    def __init__(self) -> None:
+        self._media: Container[str] = frozenset()
+        self._cleaner = nh3.Cleaner(
+            tags=set(ALLOWED_TAGS),
+            clean_content_tags=set(DROPPED_WITH_CONTENT),
+            attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
+            attribute_filter=self._keep_attribute,
+            url_schemes=set(ALLOWED_URL_SCHEMES),
+            filter_style_properties=set(ALLOWED_STYLE_PROPERTIES),
+            link_rel=None,
+            strip_comments=True,
+        )
+
+    def clean(self, html: str, media: Container[str]) -> str:
+        self._media = media
+        try:
+            return str(self._cleaner.clean(html))
+        finally:
+            self._media = frozenset()
+
+    def _keep_attribute(self, tag: str, attribute: str, value: str) -> str | None:
         if tag == "img" and attribute == "src":
             # Only bundled files and web images: a path that was not bundled would point
             # into the learner's media folder at random.
-            return value if value in media or _REMOTE.match(value) else None
+            return value if value in self._media or _REMOTE.match(value) else None
         return value
 
-    return nh3.clean(
-        html,
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(DROPPED_WITH_CONTENT),
-        attributes={tag: set(names) for tag, names in ALLOWED_ATTRIBUTES.items()},
-        attribute_filter=keep_attribute,
-        url_schemes=set(ALLOWED_URL_SCHEMES),
-        filter_style_properties=set(ALLOWED_STYLE_PROPERTIES),
-        link_rel=None,
-        strip_comments=True,
-    )
+
+@functools.cache
+def _sanitiser() -> _Sanitiser:
+    return _Sanitiser()
 
 
 # --- Anki's own syntax in field text ----------------------------------------------------------
@@ -336,7 +402,7 @@ def plain_tag(tag: str) -> str:
     return "_".join(_plain(tag).split())
 
 
-def clean_field(html: str, media: set[str] | frozenset[str] = frozenset()) -> str:
+def clean_field(html: str, media: Container[str] = frozenset()) -> str:
     """A field or description from outside this build (a lock file, a manifest) made as safe
     as a rendered one: sanitised, Anki syntax inert."""
     return anki_inert(sanitise_html(html, media).strip())
