@@ -165,25 +165,29 @@ def rebuild(root: Path) -> str:
     return result.stdout
 
 
+def count_matching(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every call of the build's matching stage from now on (one per deck matched)."""
+    from mlops_cards import matching, pipeline
+
+    calls: list[object] = []
+
+    def counted(*args: Any) -> Any:
+        calls.append(args)
+        return matching.match_deck(*args)
+
+    monkeypatch.setattr(pipeline, "match_deck", counted)
+    return calls
+
+
 def test_a_build_with_nothing_changed_matches_nothing_and_writes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlops_cards import pipeline
-
     root = project(tmp_path)
     first = build(root)  # writes the lock
     said = rebuild(root)  # leaves the lock as it is, so its outcome is kept
     files = [root / "dist" / n for n in OUTPUTS] + [root / "decks" / "registry.lock.json"]
     before = [(p.stat().st_ino, p.stat().st_mtime_ns) for p in files]
-    from mlops_cards import matching
-
-    matched: list[object] = []
-
-    def counted(*args: Any) -> Any:
-        matched.append(args)
-        return matching.match_deck(*args)
-
-    monkeypatch.setattr(pipeline, "match_deck", counted)
+    matched = count_matching(monkeypatch)
     assert rebuild(root) == said
     assert matched == []  # nothing matched, locked or packed again
     assert [(p.stat().st_ino, p.stat().st_mtime_ns) for p in files] == before  # nor written
@@ -193,6 +197,21 @@ def test_a_build_with_nothing_changed_matches_nothing_and_writes_nothing(
     assert len(matched) == 1
     apkg = root / "dist" / "registry.apkg"
     assert hashlib.sha256(apkg.read_bytes()).hexdigest() == first["registry.apkg"]
+
+
+def test_prose_edited_leaves_the_deck_settled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = project(tmp_path)
+    build(root)
+    said = rebuild(root)
+    apkg = (root / "dist" / "registry.apkg").read_bytes()
+    matched = count_matching(monkeypatch)
+    with (root / "course" / "2. Registries.md").open("a", encoding="utf-8") as lesson:
+        lesson.write("\nA sentence of prose that makes no card.\n")
+    assert rebuild(root) == said
+    assert matched == []  # the lesson's notes are the ones the lock and the .apkg hold
+    assert (root / "dist" / "registry.apkg").read_bytes() == apkg
 
 
 def test_a_lock_saying_the_same_in_another_layout_is_left_as_it_is(tmp_path: Path) -> None:

@@ -6,11 +6,12 @@ leaves the previous outputs untouched, and each file is replaced atomically.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -148,15 +149,26 @@ def _build_deck(
     warnings += tuple(quality)  # always
     rendering = _stage_progress(progress, f"building {manifest.name}: lessons made into notes")
     plan = plan_notes(manifest, loaded, cache)
-    key = _outcome_key(cache, target, plan, frozen, retire)
-    outcome = cache.get_object(key, _Outcome) if key else None
+    lock = lock_digest(target.lock) if cache.enabled else None
+    settled = functools.partial(_settled, cache, target, lock, frozen, retire)
+    # Each plan key covers its lesson, subdeck and note types (the images: `_outputs_hold`).
+    by_plan = settled("plan", plan.keys) if None not in plan.keys else None
+    outcome = by_plan.outcome if by_plan else None
     data: bytes | None = None  # None: the .apkg on disk already has these bytes
     lock_data = b""
-    if outcome is None or not _outputs_hold(target, outcome):
+    if outcome is None:
         made = make_notes(manifest, loaded, cache, jobs, rendering, plan)
-        outcome, data, lock_data = _identify_and_export(target, made, now, frozen, retire, cache)
-        if key and not outcome.lock_written:
-            cache.put_object(key, outcome)
+        # The same notes as before from other lesson text (prose edited): settled all the same.
+        by_notes = settled("notes", _notes_parts(made))
+        outcome = by_notes.outcome if by_notes else None
+        if outcome is None:
+            outcome, data, lock_data = _identify_and_export(
+                target, made, now, frozen, retire, cache
+            )
+        if not outcome.lock_written:  # the next build with the same notes and lock is settled
+            for found in (by_plan, by_notes):
+                if found:
+                    cache.put_object(found.key, outcome)
     checklists, checklist_warnings = _checklists(cache, manifest, loaded, plan, now, jobs)
     report = DeckReport(
         name=manifest.name,
@@ -211,21 +223,38 @@ def _identify_and_export(
     return outcome, data, lock_data
 
 
-def _outcome_key(
-    cache: Cache, target: DeckTarget, plan: NotesPlan, frozen: bool, retire: bool
-) -> str | None:
-    """The cache key of the deck's `_Outcome`: the lock's bytes, the manifest and options, and
-    what every lesson's notes are made from (`NotesPlan`: the images' bytes are checked by
-    `_outputs_hold`); None without a cache, a lock (a build then writes it) or a key for
-    some lesson's notes."""
-    lock = lock_digest(target.lock) if cache.enabled and None not in plan.keys else None
+@dataclass(frozen=True)
+class _Lookup:
+    key: str
+    outcome: _Outcome | None  # None: not kept, or the outputs on disk are not its bytes
+
+
+def _settled(
+    cache: Cache,
+    target: DeckTarget,
+    lock: str | None,
+    frozen: bool,
+    retire: bool,
+    kind: str,
+    parts: Iterable[str | None],
+) -> _Lookup | None:
+    """The deck's `_Outcome` kept under the lock's bytes, the manifest and options, and `parts`
+    (what every lesson's notes are made from, or the notes themselves), if the outputs still
+    hold it; None without a cache or a lock (the build then writes one)."""
     if lock is None:
         return None
     # Lesson paths are recorded relative to the lock's folder from the working folder's.
     places = (os.getcwd(), str(target.output), str(target.lock))
     head = repr((target.manifest, places, frozen, retire))
-    notes = [key for key in plan.keys if key]  # each covers its lesson, subdeck and note types
-    return cache.key("outcome", [head, lock, *notes])
+    key = cache.key("outcome", [head, lock, kind, *(part or "" for part in parts)])
+    outcome = cache.get_object(key, _Outcome)
+    return _Lookup(key, outcome if outcome and _outputs_hold(target, outcome) else None)
+
+
+def _notes_parts(made: DeckNotes) -> Iterator[str]:
+    yield from sorted(repr(t) for t in made.notetypes.values())
+    yield from (repr((d.content.lesson.path, d.subdeck, d.number)) for d in made.lessons)
+    yield from (repr(note) for note in made.notes)
 
 
 def _outputs_hold(target: DeckTarget, outcome: _Outcome) -> bool:
