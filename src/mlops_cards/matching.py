@@ -52,9 +52,9 @@ from mlops_cards.deckdata import DeckNote, NoteTypeLike
 from mlops_cards.identity import note_guid
 from mlops_cards.lockfile import Lock, LockedNote
 from mlops_cards.models import Card, Diagnostic
-from mlops_cards.notes import LessonDeck
 
 if TYPE_CHECKING:
+    from mlops_cards.notes import LessonDeck
     from mlops_cards.stages import DeckNotes
 
 FUZZY = 0.8
