@@ -493,23 +493,74 @@ def render_html(
     processes. `prepared`: `sheets_for(lessons)`, when the caller has it already. `templates`:
     a folder whose page templates replace the package's own (same file names).
     """
+    return _parts(title, lessons, build_date, paper, jobs, prepared, templates).page()
+
+
+@dataclass(frozen=True)
+class _Page:
+    """The checklist page's parts: the PDF is made of pieces of it (`pdf.py`)."""
+
+    title: str
+    css: str
+    cover: str
+    lessons: list[str]
+    sheets: list[Sheet]
+    layouts: list[tuple[bool, bool, bool]]  # `shares_page`
+    templates: Path | None
+
+    def page(self, extra_css: str = "", lessons: Iterable[int] | None = None) -> str:
+        """The page; with `lessons` (indexes), only those sheets (and the cover with the
+        first); `extra_css` after the page's own."""
+        chosen = range(len(self.lessons)) if lessons is None else lessons
+        picked = list(chosen)
+        cover = self.cover if not picked or picked[0] == 0 or lessons is None else ""
+        css = self.css + ("\n" + extra_css if extra_css else "")
+        return render(
+            "checklist.html",
+            self.templates,
+            title=self.title,
+            version=__version__,
+            css=Markup(css),
+            cover=Markup(cover),
+            lessons=[Markup(self.lessons[i]) for i in picked],
+        )
+
+    def pdf(self) -> bytes:
+        """The page as PDF: in pieces joined into one with the package's templates (`pdf.py`),
+        in one with a course's own."""
+        require_pdf()
+        if self.templates is not None or any('href="#' in page for page in self.lessons):
+            # A course's templates may count pages; a link to an anchor may point into another
+            # piece: one document, as WeasyPrint always made it.
+            return pdf_bytes(self.page())
+        from mlops_cards.pdf import render_pieces
+
+        starts = [not shared for shared, _, _ in self.layouts]
+        weights = [sheet_lines(sheet) for sheet in self.sheets]
+        if weights:
+            weights[0] += cover_lines(self.sheets)
+        return render_pieces(self.page, weights, starts, pdf_bytes)
+
+
+def _parts(
+    title: str,
+    lessons: Sequence[LessonContent],
+    build_date: datetime,
+    paper: Paper = "a4",
+    jobs: int = 1,
+    prepared: Sheets | None = None,
+    templates: Path | None = None,
+) -> _Page:
     if paper not in PAPERS:
         raise CardsError(f"unknown paper size {paper!r} (use one of: {', '.join(PAPERS)})")
     sheets, left_out = prepared if prepared is not None else sheets_for(lessons)
     cover = _cover_html(title, sheets, left_out, build_date, templates)
     one = functools.partial(_lesson_html, folder=templates)
-    jobs_list = list(zip(sheets, shares_page(sheets), strict=True))
+    layouts = shares_page(sheets)
+    jobs_list = list(zip(sheets, layouts, strict=True))
     made = precompute(one, jobs_list, jobs)
     pages = [m if m is not None else one(j) for m, j in zip(made, jobs_list, strict=True)]
-    return render(
-        "checklist.html",
-        templates,
-        title=title,
-        version=__version__,
-        css=Markup(_css(paper, templates)),
-        cover=Markup(cover),
-        lessons=[Markup(page) for page in pages],
-    )
+    return _Page(title, _css(paper, templates), cover, pages, list(sheets), layouts, templates)
 
 
 # --- Markdown ----------------------------------------------------------------------------------
@@ -605,6 +656,7 @@ def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
 def require_pdf() -> None:
     """Raise PdfUnavailable unless WeasyPrint (the optional `pdf` extra) can be used."""
     try:
+        import pypdf  # noqa: F401  # joins the pieces WeasyPrint renders (pdf.py)
         import weasyprint  # noqa: F401
     except (ImportError, OSError):  # OSError: installed, but its system libraries (Pango) are not
         raise PdfUnavailable(PDF_MISSING) from None
@@ -662,7 +714,7 @@ def write_checklist(
     renderers: dict[Format, Callable[[], bytes]] = {
         "html": lambda: render_html(title, lessons, built, paper=paper).encode(),
         "md": lambda: render_markdown(title, lessons, built).encode(),
-        "pdf": lambda: pdf_bytes(render_html(title, lessons, built, paper=paper)),
+        "pdf": lambda: _parts(title, lessons, built, paper).pdf(),
     }
     write_atomic(out, renderers[fmt]())
     return out
@@ -689,13 +741,12 @@ def checklist_files(
     """
     built = built or build_date()
     sheets = sheets_for(lessons, kinds, card_templates)
-    page = render_html(
-        title, lessons, built, paper=paper, jobs=jobs, prepared=sheets, templates=templates
-    )
+    parts = _parts(title, lessons, built, paper, jobs, sheets, templates)
+    page = parts.page()
     renderers: dict[str, Callable[[], bytes]] = {
         "html": page.encode,
         "md": lambda: render_markdown(title, lessons, built, sheets).encode(),
-        "pdf": lambda: pdf_bytes(page),
+        "pdf": parts.pdf,
     }
     files: dict[str, bytes] = {}
     for fmt in formats:
