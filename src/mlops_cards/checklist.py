@@ -26,7 +26,7 @@ from mlops_cards.errors import CardsError, UsageError
 from mlops_cards.manifest import CardKinds
 from mlops_cards.models import Card, LessonContent
 from mlops_cards.pages import html_filter, render
-from mlops_cards.parallel import precompute
+from mlops_cards.parallel import available_jobs, precompute
 
 if TYPE_CHECKING:  # imported when an item text needs it: a cached build never does
     from markdown_it import MarkdownIt
@@ -525,9 +525,9 @@ class _Page:
             lessons=[Markup(self.lessons[i]) for i in picked],
         )
 
-    def pdf(self) -> bytes:
+    def pdf(self, jobs: int = 1) -> bytes:
         """The page as PDF: in pieces joined into one with the package's templates (`pdf.py`),
-        in one with a course's own."""
+        rendered in up to `jobs` processes; in one piece with a course's own templates."""
         require_pdf()
         if self.templates is not None or any('href="#' in page for page in self.lessons):
             # A course's templates may count pages; a link to an anchor may point into another
@@ -539,7 +539,7 @@ class _Page:
         weights = [sheet_lines(sheet) for sheet in self.sheets]
         if weights:
             weights[0] += cover_lines(self.sheets)
-        return render_pieces(self.page, weights, starts, pdf_bytes)
+        return render_pieces(self.page, weights, starts, pdf_bytes, jobs=jobs, numbers_css=self.css)
 
 
 def _parts(
@@ -714,7 +714,7 @@ def write_checklist(
     renderers: dict[Format, Callable[[], bytes]] = {
         "html": lambda: render_html(title, lessons, built, paper=paper).encode(),
         "md": lambda: render_markdown(title, lessons, built).encode(),
-        "pdf": lambda: _parts(title, lessons, built, paper).pdf(),
+        "pdf": lambda: _parts(title, lessons, built, paper).pdf(available_jobs()),
     }
     write_atomic(out, renderers[fmt]())
     return out
@@ -746,7 +746,7 @@ def checklist_files(
     renderers: dict[str, Callable[[], bytes]] = {
         "html": page.encode,
         "md": lambda: render_markdown(title, lessons, built, sheets).encode(),
-        "pdf": parts.pdf,
+        "pdf": lambda: parts.pdf(jobs),
     }
     files: dict[str, bytes] = {}
     for fmt in formats:

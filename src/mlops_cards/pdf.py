@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from pypdf.generic import IndirectObject
 
 # Estimated printed lines (`checklist.sheet_lines`) a piece holds at most, unless one lesson is
-# longer: about 40 pages, some 120 MB of WeasyPrint's memory; fewer, larger pieces are no faster.
-PIECE_LINES = 2400
+# longer: about 20 pages, some 60 MB of WeasyPrint's memory. A document costs WeasyPrint about
+# 20 ms more, and small pieces keep two workers equally busy.
+PIECE_LINES = 1200
 
 # A table's automatic layout measures every line of its cells before laying them out; the frame
 # table (one column, 100 % wide, cells that wrap anywhere) gets the same column width either way,
@@ -53,38 +54,72 @@ def render_pieces(
     weights: Sequence[float],
     starts_page: Sequence[bool],
     render: Callable[[str], bytes],
+    *,
     limit: float | None = None,
+    jobs: int = 1,
+    numbers_css: str = "",
 ) -> bytes:
     """The checklist PDF made piece by piece. `page(extra_css, lessons)`: the HTML of one piece
-    (the cover with the first); `render(html)`: one document's PDF bytes."""
-    parts: list[bytes] = []
+    (the cover with the first); `render(html)`: one document's PDF bytes.
+
+    In one process each piece's page numbers continue from the pieces before. With `jobs` > 1
+    the pieces are rendered at once in worker processes, so none knows where it starts: they are
+    rendered without page numbers, and the numbers are drawn onto the joined pages from one
+    document of as many empty pages with the same page style (`numbers_css`: the page's CSS)."""
+    chosen = pieces(weights, starts_page, PIECE_LINES if limit is None else limit)
+    if jobs > 1 and len(chosen) > 1:
+        from mlops_cards.parallel import precompute
+
+        htmls = [page(f"{PDF_CSS}\n{_NO_NUMBERS}", lessons) for lessons in chosen]
+        made = precompute(render, htmls, jobs, min_items=2)
+        parts = [
+            _read(data if data is not None else render(h))
+            for data, h in zip(made, htmls, strict=True)
+        ]
+        total = sum(len(part.pages) for part in parts)
+        return join(parts, _read(render(_numbers_html(numbers_css, total))))
+    if len(chosen) == 1:
+        return render(page(PDF_CSS, chosen[0]))
+    parts = []
     first_page = 1
-    chosen = PIECE_LINES if limit is None else limit
-    for number, lessons in enumerate(pieces(weights, starts_page, chosen)):
+    for number, lessons in enumerate(chosen):
         css = PDF_CSS
         if number:  # WeasyPrint shows the number a page counter is reset to on that very page
             css += f"\n@page :first {{ counter-reset: page {first_page}; }}"
-        data = render(page(css, lessons))
-        parts.append(data)
-        first_page += _page_count(data)
-    return parts[0] if len(parts) == 1 else join(parts)
+        parts.append(_read(render(page(css, lessons))))
+        first_page += len(parts[-1].pages)
+    return join(parts)
 
 
-def _page_count(data: bytes) -> int:
+# The package's page style prints the page number at the bottom right, and nothing else in the
+# page margins.
+_NO_NUMBERS = "@page { @bottom-right { content: none; } }"
+
+
+def _numbers_html(css: str, pages: int) -> str:
+    """`pages` empty pages in the checklist's page style: only their page numbers show (no
+    background: they are drawn over the pages)."""
+    body = "<div></div>" * pages
+    style = f"{css}\nhtml {{ background: none; }} body > div + div {{ break-before: page; }}"
+    head = f'<meta charset="utf-8"><style>{style}</style>'
+    return f'<!DOCTYPE html><html lang="en"><head>{head}</head><body>{body}</body></html>'
+
+
+def _read(data: bytes) -> PdfReader:
     from pypdf import PdfReader
 
-    return len(PdfReader(io.BytesIO(data)).pages)
+    return PdfReader(io.BytesIO(data))
 
 
-def join(parts: Sequence[bytes]) -> bytes:
+def join(readers: Sequence[PdfReader], numbers: PdfReader | None = None) -> bytes:
     """One PDF of the pieces' pages, in order, with their links and named destinations, the first
     piece's metadata, and one outline: each later piece's top-level entries under the last
-    top-level entry of the first (the cover's title)."""
-    from pypdf import PdfReader, PdfWriter
+    top-level entry of the first (the cover's title). `numbers`: a PDF of as many pages, drawn
+    over them (the page numbers)."""
+    from pypdf import PdfWriter
     from pypdf.generic import NameObject
 
     writer = PdfWriter()
-    readers = [PdfReader(io.BytesIO(data)) for data in parts]
     first = readers[0]
     writer.pdf_header = first.pdf_header
     offset = 0
@@ -96,6 +131,8 @@ def join(parts: Sequence[bytes]) -> bytes:
         if number == 0 and made:
             top = made[-1]
         offset += len(reader.pages)
+    if numbers is not None:
+        _draw_over(writer, numbers)
     writer.metadata = first.metadata
     for key in ("/Lang", "/PageMode", "/ViewerPreferences"):  # what the catalog says of the file
         if key in first.root_object:
@@ -103,6 +140,48 @@ def join(parts: Sequence[bytes]) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _draw_over(writer: PdfWriter, over: PdfReader) -> None:
+    """Draw each page of `over` on the writer's page of the same number, as a form XObject
+    after the page's own content (kept in its own graphics state). No content is parsed."""
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+    )
+
+    def stream(data: bytes) -> Any:
+        made = DecodedStreamObject()
+        made.set_data(data)
+        return writer._add_object(made)
+
+    if len(over.pages) != len(writer.pages):
+        raise ValueError(f"{len(over.pages)} pages of numbers for {len(writer.pages)} pages")
+    save = stream(b"q\n")
+    pairs: list[tuple[Any, Any]] = list(zip(writer.pages, over.pages, strict=True))
+    for number, (page, top) in enumerate(pairs, 1):
+        form = top["/Contents"].get_object().clone(writer)  # its filter kept
+        form.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Form"),
+                NameObject("/BBox"): ArrayObject(top.mediabox),
+                # Cloned once when the pages share them (an indirect object is cloned once).
+                NameObject("/Resources"): top.raw_get("/Resources").clone(writer),
+            }
+        )
+        # A piece's pages share their resources: each page's form gets a name of its own there.
+        name = f"/McPageNumber{number}"
+        resources = page["/Resources"].get_object()
+        if "/XObject" not in resources:
+            resources[NameObject("/XObject")] = DictionaryObject()
+        resources["/XObject"].get_object()[NameObject(name)] = writer._add_object(form)
+        draw = stream(f"Q\nq {name} Do Q\n".encode())
+        own = page.raw_get("/Contents")  # a stream is referred to, never inlined
+        own_list = list(own.get_object()) if isinstance(own.get_object(), ArrayObject) else [own]
+        page[NameObject("/Contents")] = ArrayObject([save, *own_list, draw])
 
 
 def _copy_outline(
