@@ -71,6 +71,19 @@ def course() -> list[LessonContent]:
     ]
 
 
+def counting_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The HTML of every document WeasyPrint is given from now on (in this process)."""
+    rendered: list[str] = []
+    render = checklist.pdf_bytes
+
+    def counted(html: str) -> bytes:
+        rendered.append(html)
+        return render(html)
+
+    monkeypatch.setattr(checklist, "pdf_bytes", counted)
+    return rendered
+
+
 def one_document(lessons: list[LessonContent]) -> bytes:
     """The PDF as WeasyPrint made it before pdf.py: the whole page at once."""
     return checklist.pdf_bytes(checklist.render_html("Deck", lessons, BUILT))
@@ -137,9 +150,7 @@ def test_the_sample_course_crosses_every_kind_of_boundary() -> None:
 def test_joined_pdf_has_the_pages_of_the_one_document_pdf(
     jobs: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rendered: list[str] = []
-    render = checklist.pdf_bytes
-    monkeypatch.setattr(checklist, "pdf_bytes", lambda html: rendered.append(html) or render(html))
+    rendered = counting_renders(monkeypatch)
     data = joined(course(), jobs, monkeypatch)
     if jobs == 1:
         assert len(rendered) == 6  # the cover and the lessons on its page, then five pieces
@@ -178,9 +189,7 @@ def test_a_course_with_its_own_templates_is_rendered_in_one_piece(
     (tmp_path / "checklist.css").write_text(
         "@page { size: A5; }\n.sheet + .sheet { break-before: page; }\n"
     )
-    rendered: list[str] = []
-    render = checklist.pdf_bytes
-    monkeypatch.setattr(checklist, "pdf_bytes", lambda html: rendered.append(html) or render(html))
+    rendered = counting_renders(monkeypatch)
     monkeypatch.setattr(pdf, "PIECE_LINES", 1)
     files = checklist.checklist_files(
         "Deck", course(), "d", ["pdf"], built=BUILT, templates=tmp_path
