@@ -203,14 +203,18 @@ def _checklists(
     cache: Cache, manifest: DeckManifest, loaded: Loaded, made: DeckNotes, now: int, jobs: int
 ) -> tuple[dict[str, bytes], tuple[str, ...]]:
     """The deck's checklists, lessons in deck order; from the cache when every lesson's content
-    came with a key and the formats, the date and WeasyPrint's version are the same."""
+    came with a key and the formats, the date and the versions of WeasyPrint and pypdf are the
+    same."""
     contents = [lesson.content for lesson in made.lessons]
     keys = [loaded.keys.get(c.lesson.path) for c in contents]
     formats = list(manifest.checklists)
     pdf = ""
-    if "pdf" in formats:  # the PDF, or the warning instead of it, depends on WeasyPrint
-        pdf = repr(_weasyprint_version())
-    head = repr((manifest.name, manifest.output, formats, now, pdf, manifest.cards))
+    if "pdf" in formats:  # the PDF, or the warning instead of it, depends on WeasyPrint, pypdf
+        pdf = repr((_version("weasyprint"), _version("pypdf")))
+    # The package's pages show the build's date, not its time (the PDF embeds no time either):
+    # a build later the same day finds them in the cache. A course's own templates are not kept.
+    day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%d")
+    head = repr((manifest.name, manifest.output, formats, day, pdf, manifest.cards))
     # A course's own page templates are not in the tool's fingerprint: not kept.
     store = cache if None not in keys and not manifest.page_templates else Cache(None)
     entry = store.memo(
@@ -222,11 +226,11 @@ def _checklists(
     return dict(entry.files), entry.warnings
 
 
-def _weasyprint_version() -> str | None:
+def _version(project: str) -> str | None:
     from importlib import metadata
 
     try:
-        return metadata.version("weasyprint")
+        return metadata.version(project)
     except metadata.PackageNotFoundError:
         return None
 
