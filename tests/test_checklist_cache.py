@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_cards import pipeline
+from mlops_cards import checklist, pipeline
 from mlops_cards.cache import Cache
 from mlops_cards.manifest import load_manifest
 from mlops_cards.resolve import DeckTarget
@@ -89,3 +89,24 @@ def test_a_build_later_the_same_day_finds_the_checklists_in_the_cache(
     pipeline.build([target], tmp_path / "dist", cache=cache)
     assert len(made) == 2
     assert b"Built 2023-11-16" in outputs(tmp_path)["c-checklist.html"]
+
+
+def test_after_one_lesson_is_edited_only_its_sheet_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = course(tmp_path, lessons=4)
+    cache = Cache(tmp_path / "cache")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    pipeline.build([target], tmp_path / "dist", cache=cache)
+    sheets = counting(monkeypatch, checklist, "sheet_for")
+    pages = counting(monkeypatch, checklist, "_lesson_html")
+    edited = tmp_path / "course" / "3. Lesson 3.md"
+    edited.write_text(edited.read_text().replace("Do step 3", "Do step 3 twice"))
+    pipeline.build([target], tmp_path / "dist", cache=cache)
+    assert [s.lesson.id for s in sheets] == ["lesson-3"]  # type: ignore[attr-defined]
+    assert [job[0].lesson_id for job in pages] == ["lesson-3"]  # type: ignore[index]
+    warm = outputs(tmp_path)
+    assert b"Do step 3 twice" in warm["c-checklist.html"]
+    pipeline.build([target], tmp_path / "dist", cache=Cache(None))  # every part made afresh
+    assert outputs(tmp_path) == warm
+    assert len(sheets) == 5

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from markupsafe import Markup
 
@@ -31,6 +31,7 @@ from mlops_cards.parallel import available_jobs, precompute
 if TYPE_CHECKING:  # imported when an item text needs it: a cached build never does
     from markdown_it import MarkdownIt
 
+T = TypeVar("T")
 Paper = Literal["a4", "letter"]
 Format = Literal["html", "md", "pdf"]
 FORMATS: tuple[Format, ...] = ("html", "md", "pdf")
@@ -218,19 +219,38 @@ def sheet_for(content: LessonContent, anki: tuple[int, int] | None = None) -> Sh
 Sheets = tuple[list[Sheet], list[Sheet]]
 
 
+class Kept(Protocol):
+    """Where a deck's per-lesson parts of the checklist are kept from one build to the next
+    (`pipeline.py`, in the cache): `kind` of part, the lesson's id, what else it depends on."""
+
+    def get(self, kind: str, lesson_id: str, extra: str, expected: type[T]) -> T | None: ...
+
+    def put(self, kind: str, lesson_id: str, extra: str, value: object) -> None: ...
+
+
 def sheets_for(
     lessons: Sequence[LessonContent],
     kinds: CardKinds | None = None,
     card_templates: Path | None = None,
+    kept: Kept | None = None,
 ) -> Sheets:
     """The sheets to print, and the lessons left out because they have nothing to tick.
 
     Index pages and READMEs are lessons too; a page saying "nothing here" would waste paper.
     `kinds` and `card_templates` are the deck's (default: the manifest's defaults), for the
-    counts of notes and cards.
+    counts of notes and cards. `kept`: sheets made by an earlier build, and where to keep them.
     """
-    counts = deck_counts(lessons, kinds or CardKinds(), card_templates)
-    sheets = [sheet_for(content, counts.get(content.lesson.id)) for content in lessons]
+    found = [kept.get("sheet", c.lesson.id, "", Sheet) if kept else None for c in lessons]
+    # A lesson's notes and cards depend on it alone: only the lessons not kept are counted.
+    missing = [content for content, sheet in zip(lessons, found, strict=True) if sheet is None]
+    counts = deck_counts(missing, kinds or CardKinds(), card_templates) if missing else {}
+    sheets = []
+    for content, sheet in zip(lessons, found, strict=True):
+        if sheet is None:
+            sheet = sheet_for(content, counts.get(content.lesson.id))
+            if kept:
+                kept.put("sheet", content.lesson.id, "", sheet)
+        sheets.append(sheet)
     return [s for s in sheets if not s.is_empty], [s for s in sheets if s.is_empty]
 
 
@@ -550,6 +570,7 @@ def _parts(
     jobs: int = 1,
     prepared: Sheets | None = None,
     templates: Path | None = None,
+    kept: Kept | None = None,
 ) -> _Page:
     if paper not in PAPERS:
         raise CardsError(f"unknown paper size {paper!r} (use one of: {', '.join(PAPERS)})")
@@ -558,9 +579,19 @@ def _parts(
     one = functools.partial(_lesson_html, folder=templates)
     layouts = shares_page(sheets)
     jobs_list = list(zip(sheets, layouts, strict=True))
-    made = precompute(one, jobs_list, jobs)
-    pages = [m if m is not None else one(j) for m, j in zip(made, jobs_list, strict=True)]
-    return _Page(title, _css(paper, templates), cover, pages, list(sheets), layouts, templates)
+    # A sheet's HTML depends on the sheet and its layout only: kept ones are taken as they are.
+    pages = [
+        kept.get("page", sheet.lesson_id, repr(layout), str) if kept else None
+        for sheet, layout in jobs_list
+    ]
+    misses = [i for i, page in enumerate(pages) if page is None]
+    made = precompute(one, [jobs_list[i] for i in misses], jobs)
+    for i, page in zip(misses, made, strict=True):
+        pages[i] = page if page is not None else one(jobs_list[i])
+        if kept:
+            kept.put("page", sheets[i].lesson_id, repr(layouts[i]), pages[i])
+    done = [page for page in pages if page is not None]
+    return _Page(title, _css(paper, templates), cover, done, list(sheets), layouts, templates)
 
 
 # --- Markdown ----------------------------------------------------------------------------------
@@ -732,16 +763,19 @@ def checklist_files(
     templates: Path | None = None,
     kinds: CardKinds | None = None,
     card_templates: Path | None = None,
+    kept: Kept | None = None,
 ) -> dict[str, bytes]:
     """Every format's checklist in memory, by file name `<base_name>-checklist.<ext>`.
 
     `build` renders these with the decks and writes them together, so a missing WeasyPrint
     (or any other failure) leaves no half-written set behind. `templates`: the page templates'
-    folder; `kinds`, `card_templates`: the deck's, for its counts of notes and cards.
+    folder; `kinds`, `card_templates`: the deck's, for its counts of notes and cards. `kept`:
+    each lesson's sheet and HTML from an earlier build, and where to keep them (with the
+    package's templates only: a course's own may show anything of a sheet).
     """
     built = built or build_date()
-    sheets = sheets_for(lessons, kinds, card_templates)
-    parts = _parts(title, lessons, built, paper, jobs, sheets, templates)
+    sheets = sheets_for(lessons, kinds, card_templates, kept)
+    parts = _parts(title, lessons, built, paper, jobs, sheets, templates, kept)
     page = parts.page()
     renderers: dict[str, Callable[[], bytes]] = {
         "html": page.encode,

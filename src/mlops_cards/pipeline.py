@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 from mlops_cards.atomic import holding, write_files
 from mlops_cards.cache import Cache
@@ -45,6 +46,7 @@ from mlops_cards.stages import (
     validate_deck,
 )
 
+T = TypeVar("T")
 REPORT_NAME = "build-report.json"
 NOTES_NAME = "build-report.md"  # release notes: what a learner importing this release gets
 SUMS_NAME = "SHA256SUMS"
@@ -214,16 +216,45 @@ def _checklists(
     # The package's pages show the build's date, not its time (the PDF embeds no time either):
     # a build later the same day finds them in the cache. A course's own templates are not kept.
     day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%d")
-    head = repr((manifest.name, manifest.output, formats, day, pdf, manifest.cards))
+    # The note types decide how many cards a note makes: the counts the sheets show.
+    notetypes = hashlib.sha256(repr(sorted(made.notetypes.items())).encode()).hexdigest()
+    head = repr((manifest.name, manifest.output, formats, day, pdf, manifest.cards, notetypes))
     # A course's own page templates are not in the tool's fingerprint: not kept.
-    store = cache if None not in keys and not manifest.page_templates else Cache(None)
-    entry = store.memo(
+    store = cache if not manifest.page_templates else Cache(None)
+    by_id = {c.lesson.id: k for c, k in zip(contents, keys, strict=True) if k is not None}
+    kept = _KeptParts(store, by_id, repr((manifest.cards, notetypes)))
+    entry = (store if None not in keys else Cache(None)).memo(
         "checklists",
         [head, *(k or "" for k in keys)],
-        lambda: _make_checklists(manifest, contents, now, jobs),
+        lambda: _make_checklists(manifest, contents, now, jobs, kept),
         _Checklists,
     )
     return dict(entry.files), entry.warnings
+
+
+@dataclass
+class _KeptParts:
+    """Each lesson's sheet and its HTML in the cache, by the lesson's content key: after one
+    lesson's edit, the checklists are joined from the others' parts (`checklist.Kept`)."""
+
+    cache: Cache
+    keys: dict[str, str]  # lesson id -> content key
+    context: str  # card kinds and note types (the counts)
+
+    def get(self, kind: str, lesson_id: str, extra: str, expected: type[T]) -> T | None:
+        key = self._key(kind, lesson_id, extra)
+        return None if key is None else self.cache.get_object(key, expected)
+
+    def put(self, kind: str, lesson_id: str, extra: str, value: object) -> None:
+        key = self._key(kind, lesson_id, extra)
+        if key is not None:
+            self.cache.put_object(key, value)
+
+    def _key(self, kind: str, lesson_id: str, extra: str) -> str | None:
+        content = self.keys.get(lesson_id)
+        if content is None or not self.cache.enabled:
+            return None
+        return self.cache.key(f"checklist-{kind}", [content, self.context, extra])
 
 
 def _version(project: str) -> str | None:
@@ -236,7 +267,11 @@ def _version(project: str) -> str | None:
 
 
 def _make_checklists(
-    manifest: DeckManifest, contents: list[LessonContent], now: int, jobs: int
+    manifest: DeckManifest,
+    contents: list[LessonContent],
+    now: int,
+    jobs: int,
+    kept: _KeptParts | None = None,
 ) -> _Checklists:
     """The deck's checklists; a PDF is skipped with a warning when WeasyPrint is not installed
     (found out first: the other formats are then rendered once, not twice)."""
@@ -259,6 +294,7 @@ def _make_checklists(
         templates=manifest.page_templates,
         kinds=manifest.cards,  # the checklist counts the deck's notes and cards as Anki does
         card_templates=manifest.templates,
+        kept=kept,
     )
     return _Checklists(tuple(files.items()), skipped)
 
