@@ -91,6 +91,7 @@ def one_document(lessons: list[LessonContent]) -> bytes:
 
 def joined(lessons: list[LessonContent], jobs: int, monkeypatch: pytest.MonkeyPatch) -> bytes:
     monkeypatch.setattr(pdf, "PIECE_LINES", 1)  # a piece for every lesson that starts a page
+    monkeypatch.setattr(pdf, "NUMBER_PAGES", 3)  # page numbers in documents of 3 pages (jobs > 1)
     return checklist.checklist_files("Deck", lessons, "d", ["pdf"], built=BUILT, jobs=jobs)[
         "d-checklist.pdf"
     ]

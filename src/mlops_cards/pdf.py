@@ -68,27 +68,36 @@ def render_pieces(
     document of as many empty pages with the same page style (`numbers_css`: the page's CSS)."""
     chosen = pieces(weights, starts_page, PIECE_LINES if limit is None else limit)
     if jobs > 1 and len(chosen) > 1:
-        from mlops_cards.parallel import precompute
-
         htmls = [page(f"{PDF_CSS}\n{_NO_NUMBERS}", lessons) for lessons in chosen]
-        made = precompute(render, htmls, jobs, min_items=2)
-        parts = [
-            _read(data if data is not None else render(h))
-            for data, h in zip(made, htmls, strict=True)
+        parts = _render_all(render, htmls, jobs)
+        total = sum(_page_count(part) for part in parts)
+        numbers = [
+            _numbers_html(numbers_css, first, min(NUMBER_PAGES, total - first + 1))
+            for first in range(1, total + 1, NUMBER_PAGES)
         ]
-        total = sum(len(part.pages) for part in parts)
-        return join(parts, _read(render(_numbers_html(numbers_css, total))))
+        return join(parts, _render_all(render, numbers, jobs))
     if len(chosen) == 1:
         return render(page(PDF_CSS, chosen[0]))
     parts = []
     first_page = 1
     for number, lessons in enumerate(chosen):
-        css = PDF_CSS
-        if number:  # WeasyPrint shows the number a page counter is reset to on that very page
-            css += f"\n@page :first {{ counter-reset: page {first_page}; }}"
-        parts.append(_read(render(page(css, lessons))))
-        first_page += len(parts[-1].pages)
+        parts.append(render(page(PDF_CSS + _first_page(number, first_page), lessons)))
+        first_page += _page_count(parts[-1])
     return join(parts)
+
+
+def _render_all(render: Callable[[str], bytes], htmls: list[str], jobs: int) -> list[bytes]:
+    """Each document rendered, in worker processes as far as they go (`parallel.py`)."""
+    from mlops_cards.parallel import precompute
+
+    made = precompute(render, htmls, jobs, min_items=2)
+    return [data if data is not None else render(h) for data, h in zip(made, htmls, strict=True)]
+
+
+def _first_page(number: int, first_page: int) -> str:
+    """CSS numbering the pages of the `number`th piece from `first_page` (WeasyPrint shows the
+    number a page counter is reset to on that very page)."""
+    return f"\n@page :first {{ counter-reset: page {first_page}; }}" if number else ""
 
 
 # The package's page style prints the page number at the bottom right, and nothing else in the
@@ -96,13 +105,22 @@ def render_pieces(
 _NO_NUMBERS = "@page { @bottom-right { content: none; } }"
 
 
-def _numbers_html(css: str, pages: int) -> str:
-    """`pages` empty pages in the checklist's page style: only their page numbers show (no
-    background: they are drawn over the pages)."""
+# Pages of numbers rendered in one document: their layout is kept until written, as any other's.
+NUMBER_PAGES = 200
+
+
+def _numbers_html(css: str, first: int, pages: int) -> str:
+    """`pages` empty pages in the checklist's page style, numbered from `first`: only their page
+    numbers show (no background: they are drawn over the pages)."""
     body = "<div></div>" * pages
     style = f"{css}\nhtml {{ background: none; }} body > div + div {{ break-before: page; }}"
+    style += _first_page(first > 1, first)
     head = f'<meta charset="utf-8"><style>{style}</style>'
     return f'<!DOCTYPE html><html lang="en"><head>{head}</head><body>{body}</body></html>'
+
+
+def _page_count(data: bytes) -> int:
+    return len(_read(data).pages)
 
 
 def _read(data: bytes) -> PdfReader:
@@ -111,28 +129,32 @@ def _read(data: bytes) -> PdfReader:
     return PdfReader(io.BytesIO(data))
 
 
-def join(readers: Sequence[PdfReader], numbers: PdfReader | None = None) -> bytes:
+def join(parts: Sequence[bytes], numbers: Sequence[bytes] = ()) -> bytes:
     """One PDF of the pieces' pages, in order, with their links and named destinations, the first
     piece's metadata, and one outline: each later piece's top-level entries under the last
-    top-level entry of the first (the cover's title). `numbers`: a PDF of as many pages, drawn
-    over them (the page numbers)."""
+    top-level entry of the first (the cover's title). `numbers`: PDFs of as many pages in all,
+    drawn over them (the page numbers). Each piece is read when it is copied, then let go."""
     from pypdf import PdfWriter
     from pypdf.generic import NameObject
 
     writer = PdfWriter()
-    first = readers[0]
+    first = _read(parts[0])
     writer.pdf_header = first.pdf_header
     offset = 0
     top: Any = None  # the entry later pieces' top level goes under
-    for number, reader in enumerate(readers):
+    for number, data in enumerate(parts):
+        reader = first if number == 0 else _read(data)
         writer.append(reader, import_outline=False)  # pages, annotations, named destinations
         parent = top if number else None
         made = _copy_outline(writer, reader, reader.outline, offset, parent)
         if number == 0 and made:
             top = made[-1]
         offset += len(reader.pages)
-    if numbers is not None:
-        _draw_over(writer, numbers)
+    page = 0
+    for data in numbers:
+        page = _draw_over(writer, _read(data), page)
+    if numbers and page != len(writer.pages):
+        raise ValueError(f"{page} pages of numbers for {len(writer.pages)} pages")
     writer.metadata = first.metadata
     for key in ("/Lang", "/PageMode", "/ViewerPreferences"):  # what the catalog says of the file
         if key in first.root_object:
@@ -142,9 +164,10 @@ def join(readers: Sequence[PdfReader], numbers: PdfReader | None = None) -> byte
     return out.getvalue()
 
 
-def _draw_over(writer: PdfWriter, over: PdfReader) -> None:
-    """Draw each page of `over` on the writer's page of the same number, as a form XObject
-    after the page's own content (kept in its own graphics state). No content is parsed."""
+def _draw_over(writer: PdfWriter, over: PdfReader, start: int) -> int:
+    """Draw each page of `over` on the writer's pages from index `start` on, as a form XObject
+    after the page's own content (kept in its own graphics state; no content is parsed); the
+    index of the page after the last one drawn on."""
     from pypdf.generic import (
         ArrayObject,
         DecodedStreamObject,
@@ -157,11 +180,12 @@ def _draw_over(writer: PdfWriter, over: PdfReader) -> None:
         made.set_data(data)
         return writer._add_object(made)
 
-    if len(over.pages) != len(writer.pages):
-        raise ValueError(f"{len(over.pages)} pages of numbers for {len(writer.pages)} pages")
+    if start + len(over.pages) > len(writer.pages):
+        raise ValueError(f"{start + len(over.pages)} pages of numbers for {len(writer.pages)}")
     save = stream(b"q\n")
-    pairs: list[tuple[Any, Any]] = list(zip(writer.pages, over.pages, strict=True))
-    for number, (page, top) in enumerate(pairs, 1):
+    tops: list[Any] = list(over.pages)
+    for number, top in enumerate(tops, start + 1):
+        page: Any = writer.pages[number - 1]
         form = top["/Contents"].get_object().clone(writer)  # its filter kept
         form.update(
             {
@@ -182,6 +206,7 @@ def _draw_over(writer: PdfWriter, over: PdfReader) -> None:
         own = page.raw_get("/Contents")  # a stream is referred to, never inlined
         own_list = list(own.get_object()) if isinstance(own.get_object(), ArrayObject) else [own]
         page[NameObject("/Contents")] = ArrayObject([save, *own_list, draw])
+    return start + len(over.pages)
 
 
 def _copy_outline(
