@@ -149,6 +149,7 @@ def join(parts: Sequence[bytes], numbers: Sequence[bytes] = ()) -> bytes:
         made = _copy_outline(writer, reader, reader.outline, offset, parent)
         if number == 0 and made:
             top = made[-1]
+        _let_go(writer, reader, writer.pages[offset:])
         offset += len(reader.pages)
     page = 0
     for data in numbers:
@@ -162,6 +163,21 @@ def join(parts: Sequence[bytes], numbers: Sequence[bytes] = ()) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _let_go(writer: PdfWriter, reader: PdfReader, copied: Sequence[Any]) -> None:
+    """Drop what pypdf's writer keeps of a reader whose pages it copied: it keeps them all to
+    the end (for links between documents, which the pieces have none of: `checklist._Page.pdf`
+    renders a page with anchor links in one piece), and 1000 lessons' pieces take 300 MB."""
+    translated = getattr(writer, "_id_translated", None)
+    if isinstance(translated, dict):
+        translated.pop(id(reader), None)
+    merged = getattr(writer, "_merged_in_pages", None)
+    if isinstance(merged, dict) and not getattr(writer, "_unresolved_links", None):
+        for key in [k for k in merged if getattr(k, "pdf", None) is reader]:
+            del merged[key]
+    for page in copied:
+        page.original_page = None
 
 
 def _draw_over(writer: PdfWriter, over: PdfReader, start: int) -> int:
