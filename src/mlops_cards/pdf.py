@@ -4,11 +4,17 @@ WeasyPrint lays out a whole document at once and keeps every page's boxes until 
 a course of 1000 lessons took 3 GB and three minutes. A lesson starts a new page anyway (unless
 it shares the page of the one before, `checklist.shares_page`), so the page can be cut before
 any such lesson into documents of a bounded size that lay out to the same pages: each piece is
-the same page (head, CSS) holding some of the lessons, the first one the cover too, and its page
-numbers continue from the pieces before (`counter-reset` on its first page). pypdf then joins
+the same page (head, CSS) holding some of the lessons, the first one the cover too. pypdf joins
 the pieces' pages, their links and named destinations, and rebuilds the outline as one tree:
 every piece's top level (its lessons) under the cover's title, as WeasyPrint nests the headings
 of a single document.
+
+Page numbers: in one process, each piece's numbers continue from the pieces before
+(`counter-reset` on its first page). With worker processes the pieces are rendered at once and
+none knows where it starts, so they are rendered without numbers; documents of empty pages in
+the same page style, numbered 1 to the last page, are rendered too, and each of their pages is
+drawn over the joined page of the same number (a form XObject: the same glyphs at the same
+place, as the tests compare in text and in pixels).
 
 Only the package's own page templates are cut this way: a course's own templates or CSS may
 count pages (`counter(pages)`) or style a first page, and are rendered in one piece as before.
