@@ -31,9 +31,9 @@ if TYPE_CHECKING:
     from pypdf.generic import IndirectObject
 
 # Estimated printed lines (`checklist.sheet_lines`) a piece holds at most, unless one lesson is
-# longer: about 20 pages, some 60 MB of WeasyPrint's memory. A document costs WeasyPrint about
+# longer: about 10 pages, some 50 MB of WeasyPrint's memory. A document costs WeasyPrint about
 # 20 ms more, and small pieces keep two workers equally busy.
-PIECE_LINES = 1200
+PIECE_LINES = 600
 
 # A table's automatic layout measures every line of its cells before laying them out; the frame
 # table (one column, 100 % wide, cells that wrap anywhere) gets the same column width either way,
@@ -75,13 +75,13 @@ def render_pieces(
     chosen = pieces(weights, starts_page, PIECE_LINES if limit is None else limit)
     if jobs > 1 and len(chosen) > 1:
         htmls = [page(f"{PDF_CSS}\n{_NO_NUMBERS}", lessons) for lessons in chosen]
-        parts = _render_all(render, htmls, jobs)
+        parts = _render_all(render, htmls, jobs, _numbers_html(numbers_css, 1, 1))
         total = sum(_page_count(part) for part in parts)
         numbers = [
             _numbers_html(numbers_css, first, min(NUMBER_PAGES, total - first + 1))
             for first in range(1, total + 1, NUMBER_PAGES)
         ]
-        return join(parts, _render_all(render, numbers, jobs))
+        return join(parts, _render_all(render, numbers, jobs, numbers[0]))
     if len(chosen) == 1:
         return render(page(PDF_CSS, chosen[0]))
     parts = []
@@ -92,11 +92,15 @@ def render_pieces(
     return join(parts)
 
 
-def _render_all(render: Callable[[str], bytes], htmls: list[str], jobs: int) -> list[bytes]:
-    """Each document rendered, in worker processes as far as they go (`parallel.py`)."""
+def _render_all(
+    render: Callable[[str], bytes], htmls: list[str], jobs: int, small: str
+) -> list[bytes]:
+    """Each document rendered, in worker processes as far as they go (`parallel.py`). The main
+    process renders the first item itself before the workers start (they inherit what it
+    loaded): `small`, a document of one page, so that its memory holds no piece's layout."""
     from mlops_cards.parallel import precompute
 
-    made = precompute(render, htmls, jobs, min_items=2)
+    made = precompute(render, [small, *htmls], jobs, min_items=2)[1:]
     return [data if data is not None else render(h) for data, h in zip(made, htmls, strict=True)]
 
 
@@ -148,8 +152,8 @@ def join(parts: Sequence[bytes], numbers: Sequence[bytes] = ()) -> bytes:
     writer.pdf_header = first.pdf_header
     offset = 0
     top: Any = None  # the entry later pieces' top level goes under
-    for number, data in enumerate(parts):
-        reader = first if number == 0 else _read(data)
+    for number in range(len(parts)):
+        reader = first if number == 0 else _read(parts[number])
         writer.append(reader, import_outline=False)  # pages, annotations, named destinations
         parent = top if number else None
         made = _copy_outline(writer, reader, reader.outline, offset, parent)
