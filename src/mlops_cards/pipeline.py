@@ -10,14 +10,14 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
 from mlops_cards.atomic import holding, write_files
 from mlops_cards.cache import Cache
-from mlops_cards.checklist import PdfUnavailable, checklist_files, require_pdf
+from mlops_cards.checklist import PdfUnavailable, Sheet, checklist_files, require_pdf
 from mlops_cards.deckdata import DeckNote
 from mlops_cards.epoch import build_time
 from mlops_cards.errors import CardsError, DiagnosticsError
@@ -232,6 +232,16 @@ def _checklists(
     return dict(entry.files), entry.warnings
 
 
+@dataclass(frozen=True)
+class _LessonEntry:
+    """A lesson's sheet and its HTML (for its layout) in the cache: one entry, read and written
+    once per build."""
+
+    sheet: Sheet
+    layout: str
+    html: str
+
+
 @dataclass
 class _KeptParts:
     """Each lesson's sheet and its HTML in the cache, by the lesson's content key: after one
@@ -240,21 +250,43 @@ class _KeptParts:
     cache: Cache
     keys: dict[str, str]  # lesson id -> content key
     context: str  # card kinds and note types (the counts)
+    _read: dict[str, _LessonEntry | None] = field(default_factory=dict)
+    _sheets: dict[str, Sheet] = field(default_factory=dict)  # made, waiting for their HTML
 
     def get(self, kind: str, lesson_id: str, extra: str, expected: type[T]) -> T | None:
-        key = self._key(kind, lesson_id, extra)
-        return None if key is None else self.cache.get_object(key, expected)
+        entry = self._entry(lesson_id)
+        if entry is None:
+            return None
+        value = entry.sheet if kind == "sheet" else entry.html if entry.layout == extra else None
+        return value if isinstance(value, expected) else None
 
     def put(self, kind: str, lesson_id: str, extra: str, value: object) -> None:
-        key = self._key(kind, lesson_id, extra)
-        if key is not None:
-            self.cache.put_object(key, value)
+        key = self._key(lesson_id)
+        if key is None:
+            return
+        if isinstance(value, Sheet):
+            self._sheets[lesson_id] = value
+            if value.is_empty:  # not printed: no HTML follows
+                self.cache.put_object(key, _LessonEntry(value, "", ""))
+            return
+        entry = self._entry(lesson_id)
+        sheet = self._sheets.get(lesson_id) or (entry.sheet if entry else None)
+        if sheet is not None and isinstance(value, str):
+            self.cache.put_object(key, _LessonEntry(sheet, extra, value))
 
-    def _key(self, kind: str, lesson_id: str, extra: str) -> str | None:
+    def _entry(self, lesson_id: str) -> _LessonEntry | None:
+        if lesson_id not in self._read:
+            key = self._key(lesson_id)
+            self._read[lesson_id] = (
+                None if key is None else self.cache.get_object(key, _LessonEntry)
+            )
+        return self._read[lesson_id]
+
+    def _key(self, lesson_id: str) -> str | None:
         content = self.keys.get(lesson_id)
         if content is None or not self.cache.enabled:
             return None
-        return self.cache.key(f"checklist-{kind}", [content, self.context, extra])
+        return self.cache.key("checklist-lesson", [content, self.context])
 
 
 def _version(project: str) -> str | None:
