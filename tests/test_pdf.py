@@ -91,6 +91,7 @@ def one_document(lessons: list[LessonContent]) -> bytes:
 
 def joined(lessons: list[LessonContent], jobs: int, monkeypatch: pytest.MonkeyPatch) -> bytes:
     monkeypatch.setattr(pdf, "PIECE_LINES", 1)  # a piece for every lesson that starts a page
+    monkeypatch.setattr(pdf, "ONE_PIECE_LINES", 0)  # however short the course
     monkeypatch.setattr(pdf, "NUMBER_PAGES", 3)  # page numbers in documents of 3 pages (jobs > 1)
     return checklist.checklist_files("Deck", lessons, "d", ["pdf"], built=BUILT, jobs=jobs)[
         "d-checklist.pdf"
@@ -197,3 +198,16 @@ def test_a_course_with_its_own_templates_is_rendered_in_one_piece(
     )
     assert len(rendered) == 1
     assert len(pypdf.PdfReader(io.BytesIO(files["d-checklist.pdf"])).pages) >= 10
+
+
+def test_a_short_course_is_the_one_document_pdf_byte_for_byte(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lessons = course() + [variant(empty_objectives_lesson(), n) for n in (11, 12, 13)]
+    sheets, _ = checklist.sheets_for(lessons)
+    assert sum(map(checklist.sheet_lines, sheets)) > pdf.PIECE_LINES  # more than one piece's
+    rendered = counting_renders(monkeypatch)
+    files = checklist.checklist_files("Deck", lessons, "d", ["pdf"], built=BUILT, jobs=2)
+    assert len(rendered) == 1
+    # The fixed table layout (pdf.PDF_CSS) changes no byte either.
+    assert files["d-checklist.pdf"] == one_document(lessons)

@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 # 20 ms more, and small pieces keep two workers equally busy.
 PIECE_LINES = 600
 
+# Up to this many estimated lines (about 50 pages, 150 MB), the page is rendered in one piece:
+# the PDF is then the very file WeasyPrint always made (joined pieces are the same pages in a
+# larger file: pypdf writes no object streams), and the shipped deck's PDF keeps its bytes.
+ONE_PIECE_LINES = 3000
+
 # A table's automatic layout measures every line of its cells before laying them out; the frame
 # table (one column, 100 % wide, cells that wrap anywhere) gets the same column width either way,
 # and a fixed layout skips that measure: a quarter of the time, the same pages (tests/test_pdf.py).
@@ -73,6 +78,8 @@ def render_pieces(
     rendered without page numbers, and the numbers are drawn onto the joined pages from one
     document of as many empty pages with the same page style (`numbers_css`: the page's CSS)."""
     chosen = pieces(weights, starts_page, PIECE_LINES if limit is None else limit)
+    if sum(weights) <= ONE_PIECE_LINES:  # a short course: the same bytes as ever
+        chosen = [range(len(weights))]
     if jobs > 1 and len(chosen) > 1:
         htmls = [page(f"{PDF_CSS}\n{_NO_NUMBERS}", lessons) for lessons in chosen]
         parts = _render_all(render, htmls, jobs, _numbers_html(numbers_css, 1, 1))
