@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from markupsafe import Markup
 
@@ -26,11 +26,12 @@ from mlops_cards.errors import CardsError, UsageError
 from mlops_cards.manifest import CardKinds
 from mlops_cards.models import Card, LessonContent
 from mlops_cards.pages import html_filter, render
-from mlops_cards.parallel import precompute
+from mlops_cards.parallel import available_jobs, precompute
 
 if TYPE_CHECKING:  # imported when an item text needs it: a cached build never does
     from markdown_it import MarkdownIt
 
+T = TypeVar("T")
 Paper = Literal["a4", "letter"]
 Format = Literal["html", "md", "pdf"]
 FORMATS: tuple[Format, ...] = ("html", "md", "pdf")
@@ -218,19 +219,38 @@ def sheet_for(content: LessonContent, anki: tuple[int, int] | None = None) -> Sh
 Sheets = tuple[list[Sheet], list[Sheet]]
 
 
+class Kept(Protocol):
+    """Where a deck's per-lesson parts of the checklist are kept from one build to the next
+    (`pipeline.py`, in the cache): `kind` of part, the lesson's id, what else it depends on."""
+
+    def get(self, kind: str, lesson_id: str, extra: str, expected: type[T]) -> T | None: ...
+
+    def put(self, kind: str, lesson_id: str, extra: str, value: object) -> None: ...
+
+
 def sheets_for(
     lessons: Sequence[LessonContent],
     kinds: CardKinds | None = None,
     card_templates: Path | None = None,
+    kept: Kept | None = None,
 ) -> Sheets:
     """The sheets to print, and the lessons left out because they have nothing to tick.
 
     Index pages and READMEs are lessons too; a page saying "nothing here" would waste paper.
     `kinds` and `card_templates` are the deck's (default: the manifest's defaults), for the
-    counts of notes and cards.
+    counts of notes and cards. `kept`: sheets made by an earlier build, and where to keep them.
     """
-    counts = deck_counts(lessons, kinds or CardKinds(), card_templates)
-    sheets = [sheet_for(content, counts.get(content.lesson.id)) for content in lessons]
+    found = [kept.get("sheet", c.lesson.id, "", Sheet) if kept else None for c in lessons]
+    # A lesson's notes and cards depend on it alone: only the lessons not kept are counted.
+    missing = [content for content, sheet in zip(lessons, found, strict=True) if sheet is None]
+    counts = deck_counts(missing, kinds or CardKinds(), card_templates) if missing else {}
+    sheets = []
+    for content, sheet in zip(lessons, found, strict=True):
+        if sheet is None:
+            sheet = sheet_for(content, counts.get(content.lesson.id))
+            if kept:
+                kept.put("sheet", content.lesson.id, "", sheet)
+        sheets.append(sheet)
     return [s for s in sheets if not s.is_empty], [s for s in sheets if s.is_empty]
 
 
@@ -493,23 +513,85 @@ def render_html(
     processes. `prepared`: `sheets_for(lessons)`, when the caller has it already. `templates`:
     a folder whose page templates replace the package's own (same file names).
     """
+    return _parts(title, lessons, build_date, paper, jobs, prepared, templates).page()
+
+
+@dataclass(frozen=True)
+class _Page:
+    """The checklist page's parts: the PDF is made of pieces of it (`pdf.py`)."""
+
+    title: str
+    css: str
+    cover: str
+    lessons: list[str]
+    sheets: list[Sheet]
+    layouts: list[tuple[bool, bool, bool]]  # `shares_page`
+    templates: Path | None
+
+    def page(self, extra_css: str = "", lessons: Iterable[int] | None = None) -> str:
+        """The page; with `lessons` (indexes), only those sheets (and the cover with the
+        first); `extra_css` after the page's own."""
+        chosen = range(len(self.lessons)) if lessons is None else lessons
+        picked = list(chosen)
+        cover = self.cover if not picked or picked[0] == 0 or lessons is None else ""
+        css = self.css + ("\n" + extra_css if extra_css else "")
+        return render(
+            "checklist.html",
+            self.templates,
+            title=self.title,
+            version=__version__,
+            css=Markup(css),
+            cover=Markup(cover),
+            lessons=[Markup(self.lessons[i]) for i in picked],
+        )
+
+    def pdf(self, jobs: int = 1) -> bytes:
+        """The page as PDF: in pieces joined into one with the package's templates (`pdf.py`),
+        rendered in up to `jobs` processes; in one piece with a course's own templates."""
+        require_pdf()
+        if self.templates is not None or any('href="#' in page for page in self.lessons):
+            # A course's templates may count pages; a link to an anchor may point into another
+            # piece: one document, as WeasyPrint always made it.
+            return pdf_bytes(self.page())
+        from mlops_cards.pdf import render_pieces
+
+        starts = [not shared for shared, _, _ in self.layouts]
+        weights = [sheet_lines(sheet) for sheet in self.sheets]
+        if weights:
+            weights[0] += cover_lines(self.sheets)
+        return render_pieces(self.page, weights, starts, pdf_bytes, jobs=jobs, numbers_css=self.css)
+
+
+def _parts(
+    title: str,
+    lessons: Sequence[LessonContent],
+    build_date: datetime,
+    paper: Paper = "a4",
+    jobs: int = 1,
+    prepared: Sheets | None = None,
+    templates: Path | None = None,
+    kept: Kept | None = None,
+) -> _Page:
     if paper not in PAPERS:
         raise CardsError(f"unknown paper size {paper!r} (use one of: {', '.join(PAPERS)})")
     sheets, left_out = prepared if prepared is not None else sheets_for(lessons)
     cover = _cover_html(title, sheets, left_out, build_date, templates)
     one = functools.partial(_lesson_html, folder=templates)
-    jobs_list = list(zip(sheets, shares_page(sheets), strict=True))
-    made = precompute(one, jobs_list, jobs)
-    pages = [m if m is not None else one(j) for m, j in zip(made, jobs_list, strict=True)]
-    return render(
-        "checklist.html",
-        templates,
-        title=title,
-        version=__version__,
-        css=Markup(_css(paper, templates)),
-        cover=Markup(cover),
-        lessons=[Markup(page) for page in pages],
-    )
+    layouts = shares_page(sheets)
+    jobs_list = list(zip(sheets, layouts, strict=True))
+    # A sheet's HTML depends on the sheet and its layout only: kept ones are taken as they are.
+    pages = [
+        kept.get("page", sheet.lesson_id, repr(layout), str) if kept else None
+        for sheet, layout in jobs_list
+    ]
+    misses = [i for i, page in enumerate(pages) if page is None]
+    made = precompute(one, [jobs_list[i] for i in misses], jobs)
+    for i, page in zip(misses, made, strict=True):
+        pages[i] = page if page is not None else one(jobs_list[i])
+        if kept:
+            kept.put("page", sheets[i].lesson_id, repr(layouts[i]), pages[i])
+    done = [page for page in pages if page is not None]
+    return _Page(title, _css(paper, templates), cover, done, list(sheets), layouts, templates)
 
 
 # --- Markdown ----------------------------------------------------------------------------------
@@ -605,6 +687,7 @@ def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
 def require_pdf() -> None:
     """Raise PdfUnavailable unless WeasyPrint (the optional `pdf` extra) can be used."""
     try:
+        import pypdf  # noqa: F401  # joins the pieces WeasyPrint renders (pdf.py)
         import weasyprint  # noqa: F401
     except (ImportError, OSError):  # OSError: installed, but its system libraries (Pango) are not
         raise PdfUnavailable(PDF_MISSING) from None
@@ -662,7 +745,7 @@ def write_checklist(
     renderers: dict[Format, Callable[[], bytes]] = {
         "html": lambda: render_html(title, lessons, built, paper=paper).encode(),
         "md": lambda: render_markdown(title, lessons, built).encode(),
-        "pdf": lambda: pdf_bytes(render_html(title, lessons, built, paper=paper)),
+        "pdf": lambda: _parts(title, lessons, built, paper).pdf(available_jobs()),
     }
     write_atomic(out, renderers[fmt]())
     return out
@@ -680,22 +763,24 @@ def checklist_files(
     templates: Path | None = None,
     kinds: CardKinds | None = None,
     card_templates: Path | None = None,
+    kept: Kept | None = None,
 ) -> dict[str, bytes]:
     """Every format's checklist in memory, by file name `<base_name>-checklist.<ext>`.
 
     `build` renders these with the decks and writes them together, so a missing WeasyPrint
     (or any other failure) leaves no half-written set behind. `templates`: the page templates'
-    folder; `kinds`, `card_templates`: the deck's, for its counts of notes and cards.
+    folder; `kinds`, `card_templates`: the deck's, for its counts of notes and cards. `kept`:
+    each lesson's sheet and HTML from an earlier build, and where to keep them (with the
+    package's templates only: a course's own may show anything of a sheet).
     """
     built = built or build_date()
-    sheets = sheets_for(lessons, kinds, card_templates)
-    page = render_html(
-        title, lessons, built, paper=paper, jobs=jobs, prepared=sheets, templates=templates
-    )
+    sheets = sheets_for(lessons, kinds, card_templates, kept)
+    parts = _parts(title, lessons, built, paper, jobs, sheets, templates, kept)
+    page = parts.page()
     renderers: dict[str, Callable[[], bytes]] = {
         "html": page.encode,
         "md": lambda: render_markdown(title, lessons, built, sheets).encode(),
-        "pdf": lambda: pdf_bytes(page),
+        "pdf": lambda: parts.pdf(jobs),
     }
     files: dict[str, bytes] = {}
     for fmt in formats:

@@ -44,12 +44,13 @@ def available_jobs() -> int:
 
 
 def precompute(
-    step: Callable[[Item], Result], items: Sequence[Item], jobs: int
+    step: Callable[[Item], Result], items: Sequence[Item], jobs: int, min_items: int = MIN_ITEMS
 ) -> list[Result | None]:
     """`step(item)` for every item, in order, spread over up to `jobs` processes; None for an
-    item whose step raised, and for every item when workers are not worth it or not possible."""
+    item whose step raised, and for every item when workers are not worth it or not possible
+    (fewer than `min_items`: the default suits lessons, a step of seconds may use fewer)."""
     count = min(jobs, len(items))
-    if count < 2 or len(items) < MIN_ITEMS or not sys.platform.startswith("linux"):
+    if count < 2 or len(items) < min_items or not sys.platform.startswith("linux"):
         return [None] * len(items)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

@@ -13,12 +13,12 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 from mlops_cards.atomic import holding, write_files
 from mlops_cards.cache import Cache
-from mlops_cards.checklist import PdfUnavailable, checklist_files, require_pdf
+from mlops_cards.checklist_stage import deck_checklists
 from mlops_cards.deckdata import DeckNote
 from mlops_cards.epoch import build_time
 from mlops_cards.errors import CardsError, DiagnosticsError
@@ -32,15 +32,11 @@ from mlops_cards.lockfile import (
     read_lock,
     update_lock,
 )
-from mlops_cards.manifest import DeckManifest
 from mlops_cards.matching import Matched, frozen_message, match_deck
-from mlops_cards.models import LessonContent
 from mlops_cards.quality import card_quality
 from mlops_cards.resolve import DeckTarget
 from mlops_cards.stages import (
     DeckNotes,
-    Loaded,
-    NotesPlan,
     Progress,
     apkg,
     export_deck,
@@ -51,6 +47,7 @@ from mlops_cards.stages import (
     validate_deck,
 )
 
+T = TypeVar("T")
 REPORT_NAME = "build-report.json"
 NOTES_NAME = "build-report.md"  # release notes: what a learner importing this release gets
 SUMS_NAME = "SHA256SUMS"
@@ -169,7 +166,7 @@ def _build_deck(
             for found in (by_plan, by_notes):
                 if found:
                     cache.put_object(found.key, outcome)
-    checklists, checklist_warnings = _checklists(cache, manifest, loaded, plan, now, jobs)
+    checklists, checklist_warnings = deck_checklists(cache, manifest, loaded, plan, now, jobs)
     report = DeckReport(
         name=manifest.name,
         output=target.output,
@@ -329,74 +326,6 @@ def _holds(path: Path, data: bytes) -> bool:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@dataclass(frozen=True)
-class _Checklists:
-    """A deck's checklist files (file name -> content, in order) and the warnings made."""
-
-    files: tuple[tuple[str, bytes], ...]
-    warnings: tuple[str, ...]
-
-
-def _checklists(
-    cache: Cache, manifest: DeckManifest, loaded: Loaded, made: NotesPlan, now: int, jobs: int
-) -> tuple[dict[str, bytes], tuple[str, ...]]:
-    """The deck's checklists, lessons in deck order; from the cache when every lesson's content
-    came with a key and the formats, the date and WeasyPrint's version are the same."""
-    contents = [lesson.content for lesson in made.lessons]
-    keys = [loaded.keys.get(c.lesson.path) for c in contents]
-    formats = list(manifest.checklists)
-    pdf = ""
-    if "pdf" in formats:  # the PDF, or the warning instead of it, depends on WeasyPrint
-        pdf = repr(_weasyprint_version())
-    head = repr((manifest.name, manifest.output, formats, now, pdf, manifest.cards))
-    # A course's own page templates are not in the tool's fingerprint: not kept.
-    store = cache if None not in keys and not manifest.page_templates else Cache(None)
-    entry = store.memo(
-        "checklists",
-        [head, *(k or "" for k in keys)],
-        lambda: _make_checklists(manifest, contents, now, jobs),
-        _Checklists,
-    )
-    return dict(entry.files), entry.warnings
-
-
-def _weasyprint_version() -> str | None:
-    from importlib import metadata
-
-    try:
-        return metadata.version("weasyprint")
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _make_checklists(
-    manifest: DeckManifest, contents: list[LessonContent], now: int, jobs: int
-) -> _Checklists:
-    """The deck's checklists; a PDF is skipped with a warning when WeasyPrint is not installed
-    (found out first: the other formats are then rendered once, not twice)."""
-    formats = list(manifest.checklists)
-    skipped: tuple[str, ...] = ()
-    if "pdf" in formats:
-        try:
-            require_pdf()
-        except PdfUnavailable as exc:
-            formats.remove("pdf")
-            skipped = (f"checklist PDF skipped: {exc}",)
-    built = datetime.fromtimestamp(now, timezone.utc)
-    files = checklist_files(
-        manifest.name,
-        contents,
-        manifest.output,
-        formats,
-        built=built,
-        jobs=jobs,
-        templates=manifest.page_templates,
-        kinds=manifest.cards,  # the checklist counts the deck's notes and cards as Anki does
-        card_templates=manifest.templates,
-    )
-    return _Checklists(tuple(files.items()), skipped)
 
 
 def report_json(decks: tuple[DeckReport, ...]) -> str:
