@@ -364,7 +364,7 @@ def inline_html(markdown: str) -> str:
 
 
 def visible_text(markdown: str) -> str:
-    """The words a reader sees once the Markdown is rendered (`extract.plain_text` only strips
+    """The words a reader sees once the Markdown is rendered (`text.plain_text` only strips
     markup characters, for names found in source)."""
     text = re.sub(r"<[^>]+>", "", inline_html(markdown))
     return " ".join(html.unescape(text).split())

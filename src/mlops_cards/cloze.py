@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mlops_cards.extract import plain_text
+from mlops_cards.text import plain_text
 
 # A `{` just before a marker is text, as in Anki: `x{{{c1::y}}` hides `y` after "x{".
 _MARKER = re.compile(r"\{\{c(\d+)::|\{\{(?!\{)|\}\}")

@@ -22,6 +22,7 @@ from mlops_cards.discover import lesson_id_from_path, slugify
 from mlops_cards.errors import CardsError
 from mlops_cards.limits import MAX_LESSON_BYTES, long_line, read_limited, yaml_problem
 from mlops_cards.models import Diagnostic, Lesson, Objective, Question, Task, Term
+from mlops_cards.text import plain_text
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -67,25 +68,6 @@ def clean_markdown(text: str) -> str:
             line = line[:-1].rstrip()
         lines.append(line)
     return "\n".join(lines).strip()
-
-
-_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*(?:\([^()]*\)[^()]*)*\)")
-_HTML_TAG = re.compile(r"<[^<>\n]+>")
-_EMPHASIS = re.compile(r"\*\*|__|\*|~~")
-_ATTRIBUTE = re.compile(r"\s*\{[:#][^{}\n]*\}")
-
-
-def plain_text(markdown: str) -> str:
-    """Markdown inline source to plain text: no emphasis, backticks, links or HTML tags."""
-    text = _LINK.sub(r"\1", markdown) if "](" in markdown else markdown
-    if "<" in text:
-        text = _HTML_TAG.sub("", text)
-    text = text.replace("`", "")
-    if "*" in text or "__" in text or "~~" in text:
-        text = _EMPHASIS.sub("", text)
-    if "{" in text:
-        text = _ATTRIBUTE.sub("", text)
-    return " ".join(text.split())  # `str.split()` splits on exactly what `\s` matches
 
 
 __all__ = ["lesson_id_from_path", "slugify"]  # the id rules live in discover, with their use

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 from mlops_cards import cloze
 from mlops_cards.cache import Cache
-from mlops_cards.extract import plain_text
 from mlops_cards.manifest import CardKinds, DeckManifest, QualitySettings
 from mlops_cards.models import Card, Diagnostic, LessonContent
 from mlops_cards.parallel import precompute
+from mlops_cards.text import plain_text
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
