@@ -22,7 +22,6 @@ from mlops_cards.checklist_stage import deck_checklists
 from mlops_cards.deckdata import DeckNote
 from mlops_cards.epoch import build_time
 from mlops_cards.errors import CardsError, DiagnosticsError
-from mlops_cards.limits import read_media
 from mlops_cards.lockfile import (
     Lock,
     LockUpdate,
@@ -42,6 +41,7 @@ from mlops_cards.stages import (
     export_deck,
     load_lessons,
     make_notes,
+    media_sha256,
     plan_notes,
     unanswered_lines,
     validate_deck,
@@ -94,9 +94,10 @@ class _Built:
 @dataclass(frozen=True)
 class _Outcome:
     """What the notes and the lock made of a deck: the .apkg's sha256 and the report's parts
-    they decide. Kept in the cache under everything that went into it (`_outcome_key`) when the
-    build left the lock as it found it: the next build of the same notes against that lock,
-    whose .apkg still has those bytes, has no matching, lock or .apkg to do or write."""
+    they decide, with the sha256 of each image it packs. Kept in the cache under everything that
+    went into it (`_settled`) when the build left the lock as it found it: the next build of
+    the same notes against that lock, whose .apkg and images still have those bytes, has no
+    matching, lock or .apkg to do or write."""
 
     sha256: str
     lock_written: bool
@@ -212,7 +213,7 @@ def _identify_and_export(
         retired=tuple(_label(n) for n in update.retired),
         notetypes_changed=update.notetypes_changed,
         media=len(deck.media),
-        images=tuple((str(path), _media_sha256(path)) for _, path in deck.media),
+        images=tuple((str(path), media_sha256(path)) for _, path in deck.media),
         hints=tuple(d.format() for d in matched.hints),
         identity=matched.events,
         subdecks_kept=matched.kept_subdecks,
@@ -258,15 +259,8 @@ def _outputs_hold(target: DeckTarget, outcome: _Outcome) -> bool:
     """Whether the .apkg on disk, and every image it packs, still have the outcome's bytes."""
     images = ((Path(path), sha) for path, sha in outcome.images)
     return _file_sha256(target.output) == outcome.sha256 and all(
-        _media_sha256(path) == sha for path, sha in images
+        media_sha256(path) == sha for path, sha in images
     )
-
-
-def _media_sha256(path: Path) -> str:
-    try:
-        return _sha256(read_media(path))
-    except (OSError, CardsError):
-        return ""
 
 
 def _file_sha256(path: Path) -> str | None:

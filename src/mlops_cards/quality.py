@@ -349,6 +349,7 @@ class LessonQuality:
 def lesson_quality(
     content: LessonContent, settings: QualitySettings, kinds: CardKinds
 ) -> LessonQuality:
+    """Every rule on each card the lesson makes, but `duplicate` across lessons."""
     found: list[Diagnostic] = []
     fronts = []
     for card in content.cards:

@@ -311,6 +311,7 @@ class NotesPlan:
 
 
 def plan_notes(manifest: DeckManifest, loaded: Loaded, cache: Cache | None = None) -> NotesPlan:
+    """What `make_notes` will make, decided without rendering (see `NotesPlan`)."""
     from mlops_cards.notes import order_lessons
     from mlops_cards.notetypes import load_note_types
 
@@ -366,7 +367,7 @@ def rendering_diagnostics(
     cache = cache or Cache(None)
     key = _rendering_key(cache, manifest, loaded)
     clean = cache.get_object(key, _RenderedCleanly) if key else None
-    if clean is not None and all(_media_sha(Path(p)) == sha for p, sha in clean.images):
+    if clean is not None and all(media_sha256(Path(p)) == sha for p, sha in clean.images):
         return []
     found: list[Diagnostic] = []
     remaining = list(loaded.contents)
@@ -383,7 +384,7 @@ def rendering_diagnostics(
                 break
             remaining = left
             continue
-        images = tuple((str(path), _media_sha(path)) for path in made.media.values())
+        images = tuple((str(path), media_sha256(path)) for path in made.media.values())
         if key and not found and all(sha for _, sha in images):
             cache.put_object(key, _RenderedCleanly(images))
         break
@@ -405,8 +406,8 @@ def _rendering_key(cache: Cache, manifest: DeckManifest, loaded: Loaded) -> str 
     return cache.key("rendered", [repr(manifest), context, *(loaded.keys[p] for p in paths)])
 
 
-def _media_sha(path: Path) -> str:
-    """The sha256 of an image's bytes; empty when it cannot be read."""
+def media_sha256(path: Path) -> str:
+    """The sha256 of an image's bytes (hex); empty when it cannot be read."""
     try:
         return hashlib.sha256(read_media(path)).hexdigest()
     except (OSError, CardsError):
