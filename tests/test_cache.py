@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, run_process
 from mlops_cards.cache import CACHE_DIR_NAME, Cache
 from mlops_cards.models import Diagnostic
 
@@ -196,6 +196,22 @@ def test_a_build_with_nothing_changed_matches_nothing_and_writes_nothing(
     assert rebuild(root) == said
     assert len(matched) == 1
     apkg = root / "dist" / "registry.apkg"
+    assert hashlib.sha256(apkg.read_bytes()).hexdigest() == first["registry.apkg"]
+
+
+def test_a_settled_deck_whose_apkg_became_a_link_to_a_device_is_built_again(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    first = build(root)
+    said = rebuild(root)
+    apkg = root / "dist" / "registry.apkg"
+    apkg.unlink()
+    apkg.symlink_to("/dev/zero")  # reading it to check its sha256 would never end
+    result = run_process("build", cwd=root, env=ENV, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == said
+    assert not apkg.is_symlink()
     assert hashlib.sha256(apkg.read_bytes()).hexdigest() == first["registry.apkg"]
 
 

@@ -22,6 +22,7 @@ from mlops_cards.checklist_stage import deck_checklists
 from mlops_cards.deckdata import DeckNote
 from mlops_cards.epoch import build_time
 from mlops_cards.errors import CardsError, DiagnosticsError
+from mlops_cards.limits import MAX_CACHE_ENTRY_BYTES, read_limited
 from mlops_cards.lockfile import (
     Lock,
     LockUpdate,
@@ -264,14 +265,12 @@ def _outputs_hold(target: DeckTarget, outcome: _Outcome) -> bool:
 
 
 def _file_sha256(path: Path) -> str | None:
-    digest = hashlib.sha256()
+    """The sha256 of a file this build wrote before; None for anything else there (no file, a
+    link to a device, a pipe: read through the bounded reader, which never blocks)."""
     try:
-        with path.open("rb") as file:
-            while chunk := file.read(1 << 20):
-                digest.update(chunk)
-    except OSError:
+        return _sha256(read_limited(path, MAX_CACHE_ENTRY_BYTES, str(path), "deck", ""))
+    except (OSError, CardsError):
         return None
-    return digest.hexdigest()
 
 
 def lock_notes(
