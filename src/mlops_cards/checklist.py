@@ -221,7 +221,8 @@ Sheets = tuple[list[Sheet], list[Sheet]]
 
 class Kept(Protocol):
     """Where a deck's per-lesson parts of the checklist are kept from one build to the next
-    (`pipeline.py`, in the cache): `kind` of part, the lesson's id, what else it depends on."""
+    (`checklist_stage.py`, in the cache): `kind` of part ("sheet", "page"), the lesson's id,
+    what else it depends on (a page: its layout)."""
 
     def get(self, kind: str, lesson_id: str, extra: str, expected: type[T]) -> T | None: ...
 

@@ -33,23 +33,22 @@ class _Checklists:
 
 
 def deck_checklists(
-    cache: Cache, manifest: DeckManifest, loaded: Loaded, made: NotesPlan, now: int, jobs: int
+    cache: Cache, manifest: DeckManifest, loaded: Loaded, plan: NotesPlan, now: int, jobs: int
 ) -> tuple[dict[str, bytes], tuple[str, ...]]:
     """The deck's checklists (file name -> bytes) and the warnings made, lessons in deck order;
-    from the cache when every lesson's content
-    came with a key and the formats, the date and the versions of WeasyPrint and pypdf are the
-    same."""
-    contents = [lesson.content for lesson in made.lessons]
+    from the cache when every lesson's content came with a key and the formats, the date and
+    the versions of WeasyPrint and pypdf are the same."""
+    contents = [lesson.content for lesson in plan.lessons]
     keys = [loaded.keys.get(c.lesson.path) for c in contents]
     formats = list(manifest.checklists)
     pdf = ""
     if "pdf" in formats:  # the PDF, or the warning instead of it, depends on WeasyPrint, pypdf
         pdf = repr((_version("weasyprint"), _version("pypdf")))
     # The package's pages show the build's date, not its time (the PDF embeds no time either):
-    # a build later the same day finds them in the cache. A course's own templates are not kept.
+    # a build later the same day finds them in the cache.
     day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%d")
     # The note types decide how many cards a note makes: the counts the sheets show.
-    notetypes = hashlib.sha256(repr(sorted(made.notetypes.items())).encode()).hexdigest()
+    notetypes = hashlib.sha256(repr(sorted(plan.notetypes.items())).encode()).hexdigest()
     head = repr((manifest.name, manifest.output, formats, day, pdf, manifest.cards, notetypes))
     # A course's own page templates are not in the tool's fingerprint: not kept.
     store = cache if not manifest.page_templates else Cache(None)
