@@ -78,6 +78,23 @@ def run_cli(
     )
 
 
+def build_lesson_deck(root: Path, out: str, epoch: str) -> str:
+    """`build lesson.md -o OUT --lock deck.lock.json` in `root` at `SOURCE_DATE_EPOCH=epoch`, as a
+    course without a manifest releases: it must succeed; its report."""
+    result = run_cli(
+        "build",
+        "lesson.md",
+        "-o",
+        out,
+        "--lock",
+        "deck.lock.json",
+        cwd=root,
+        env={"SOURCE_DATE_EPOCH": epoch},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def run_process(
     *args: str,
     cwd: Path | None = None,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conftest import run_cli
+from conftest import build_lesson_deck, run_cli
 from test_anki_acceptance import answer_every_card, import_apkg, reopen, scheduling
 
 pytest.importorskip("anki.collection")
@@ -38,18 +38,7 @@ def sidecar() -> str:
 
 
 def build(root: Path, epoch: str) -> str:
-    result = run_cli(
-        "build",
-        "lesson.md",
-        "-o",
-        "dist/deck.apkg",
-        "--lock",
-        "deck.lock.json",
-        cwd=root,
-        env={"SOURCE_DATE_EPOCH": epoch},
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return build_lesson_deck(root, "dist/deck.apkg", epoch)
 
 
 def shown(col: Collection) -> dict[int, tuple[str, str]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import HISTORY, ROOT, SEED, run_cli
+from conftest import HISTORY, ROOT, SEED, build_lesson_deck, run_cli
 from mlops_cards.extract import extract_file
 from mlops_cards.identity import note_guid
 from mlops_cards.verify import imported_collection
@@ -47,18 +47,7 @@ def sidecar_for(lesson: Path) -> str:
 
 
 def build(root: Path, out: str, epoch: str) -> str:
-    result = run_cli(
-        "build",
-        "lesson.md",
-        "-o",
-        out,
-        "--lock",
-        "deck.lock.json",
-        cwd=root,
-        env={"SOURCE_DATE_EPOCH": epoch},
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return build_lesson_deck(root, out, epoch)
 
 
 def test_next_release_updates_only_q3(tmp_path: Path, corpus: Path) -> None:
